@@ -1,0 +1,61 @@
+# hyla: reproduce the figures, run the tests, measure throughput.
+# Every target that runs Python creates the virtual environment $(VENV) first if it is missing.
+
+VENV    ?= .venv
+PYTHON  ?= python3
+PY      := $(VENV)/bin/python
+PRESET  ?= quick
+# 2 pytest-xdist workers: the notebook smoke runs go in parallel; override e.g. `make test PYTEST_ARGS=-n0`.
+PYTEST_ARGS ?= -n 2
+# The checkout's lib/ first on the path, so this checkout's hyla is used even by an environment made elsewhere.
+export PYTHONPATH := $(CURDIR)/lib$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+.PHONY: venv test figures smoke bench sync-notebooks check-notebooks clean clean-cache help
+
+help:
+	@echo "make figures            run every notebook at PRESET=$(PRESET) -> figures/"
+	@echo "make figure-fig02       run one notebook (prefix match), e.g. make figure-fig02 PRESET=smoke"
+	@echo "make smoke              run every notebook at preset smoke (seconds each)"
+	@echo "make test               run the test suite (unit tests + notebook smoke runs)"
+	@echo "make bench              throughput benchmark"
+	@echo "make sync-notebooks     regenerate notebooks/*.ipynb from their paired .py"
+	@echo "make clean              remove executed notebooks and caches of tools (not the run cache)"
+	@echo "make clean-cache        remove the training-run cache .cache/runs"
+
+venv: $(PY)
+
+# Created only when missing; a failed install removes the half-built environment.
+$(PY):
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); exit 1; }
+	$(PY) -m pip install -e '.[notebooks,test]' || { rm -rf $(VENV); exit 1; }
+
+test: $(PY)
+	@$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
+	exit $$rc
+
+figures: $(PY)
+	$(PY) -m hyla.reproduce --preset $(PRESET)
+
+figure-%: $(PY)
+	$(PY) -m hyla.reproduce --preset $(PRESET) --only $*
+
+smoke: $(PY)
+	$(PY) -m hyla.reproduce --preset smoke
+
+bench: $(PY)
+	$(PY) benchmarks/throughput.py
+
+sync-notebooks: $(PY)
+	$(PY) tools/sync_notebooks.py
+
+check-notebooks: $(PY)
+	$(PY) tools/sync_notebooks.py --check
+
+clean:
+	rm -rf executed .pytest_cache build dist lib/*.egg-info
+	find . -name __pycache__ -type d -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+	find notebooks -name .ipynb_checkpoints -type d -prune -exec rm -rf {} +
+
+clean-cache:
+	rm -rf .cache/runs

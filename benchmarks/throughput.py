@@ -1,0 +1,196 @@
+"""Training throughput of the real engine (``hyla.train.Trainer``) per task x method x size x seeds.
+
+    PYTHONPATH=lib python benchmarks/throughput.py                       # everything, 1 seed
+    PYTHONPATH=lib python benchmarks/throughput.py --task logic --size paper --seeds 1 3 8
+    PYTHONPATH=lib python benchmarks/throughput.py --json > results.json
+
+For every configuration the compiled chunk function ``Trainer._chunk`` (a ``fori_loop`` over
+training steps, batches drawn on device, all seeds vmapped) is lowered and compiled once
+(``compile_s``), run once to warm up, then timed on ``--repeats`` chunks of ``--steps`` steps;
+``steps_per_s`` is the median over chunks.  ``gflops_per_s`` = XLA cost-analysis flops of one
+training step x steps/s (the loop bounds are traced, so XLA counts the loop body -- one step of all
+seeds -- exactly once).  ``cpu_s_per_step`` (CPU seconds
+of this process per step, all threads) is less sensitive to other processes than wall time.
+``matmul_gflops_per_s`` is the median rate of a 1024x1024 float32 matmul
+measured right before each configuration, so numbers taken under different machine load can be
+compared; the 1/5/15-minute load average is recorded alongside.
+
+Sizes (SPEC §A.9 for ``paper``; the CPU tier of the notebooks for ``quick``):
+
+* logic paper: N=16 (seq_len 16), 2 layers, D 128, 8 heads, qk = v = 16, mlp 256, batch 128
+* logic quick: N=32, 2 layers, D 64, 8 heads, qk = v = 16, mlp 128, batch 64
+* raven paper: K=4 (seq_len 36, 8 values), 4 layers, D 128, 16 heads, qk = v = 64, mlp 256, batch 128
+* raven quick: K=2 (seq_len 18), 2 layers, D 64, 8 heads, qk = v = 32, mlp 128, batch 64
+
+Attention dropout is 0.1 everywhere (as in the official runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+
+from hyla.train import RunSpec, TrainConfig, Trainer
+from hyla.transformer import ModelConfig
+
+TASKS = ("logic", "raven")
+METHODS = ("softmax", "linear", "hyla")
+SIZES = ("quick", "paper")
+
+MODEL = {
+    ("logic", "paper"): dict(num_layers=2, emb_dim=128, num_heads=8, qk_dim=16, v_dim=16,
+                             mlp_dim=256, seq_len=16, token_dim=5, output_dim=1),
+    ("logic", "quick"): dict(num_layers=2, emb_dim=64, num_heads=8, qk_dim=16, v_dim=16,
+                             mlp_dim=128, seq_len=32, token_dim=5, output_dim=1),
+    ("raven", "paper"): dict(num_layers=4, emb_dim=128, num_heads=16, qk_dim=64, v_dim=64,
+                             mlp_dim=256, seq_len=36, token_dim=8, output_dim=8),
+    ("raven", "quick"): dict(num_layers=2, emb_dim=64, num_heads=8, qk_dim=32, v_dim=32,
+                             mlp_dim=128, seq_len=18, token_dim=8, output_dim=8),
+}
+TASK_ARGS = {
+    ("logic", "paper"): dict(num_variables=4, num_terms=2, heldout_fraction=0.5, seq_len=16),
+    ("logic", "quick"): dict(num_variables=4, num_terms=2, heldout_fraction=0.7, seq_len=32),
+    ("raven", "paper"): dict(num_features=4, num_values=8, heldout_fraction=0.25),
+    ("raven", "quick"): dict(num_features=2, num_values=8, heldout_fraction=0.25),
+}
+BATCH = {"paper": 128, "quick": 64}
+WARMUP = {"logic": 100, "raven": 1000}
+
+# Official Flax code on a shared 2-core CPU, batch 128, attention dropout on (the issue's numbers;
+# SPEC §I.1 has more, noisier measurements).
+OFFICIAL = {
+    ("logic", "paper", "softmax"): 26.0, ("logic", "paper", "linear"): 27.9,
+    ("logic", "paper", "hyla"): 18.6,
+    ("raven", "paper", "softmax"): 3.5, ("raven", "paper", "linear"): 4.0,
+    ("raven", "paper", "hyla"): 2.4,
+}
+
+
+def make_spec(task: str, method: str, size: str, seeds: int) -> RunSpec:
+    model = ModelConfig(mixer=method, attention_dropout=0.1, **MODEL[task, size])
+    # `steps` only shapes the lr schedule; chunks index steps from 0 upwards.
+    train = TrainConfig(steps=1_000_000, batch_size=BATCH[size], warmup_steps=WARMUP[task])
+    return RunSpec(task, TASK_ARGS[task, size], model, train, seeds=tuple(range(seeds)))
+
+
+def matmul_gflops(n: int = 1024, repeats: int = 9) -> float:
+    """Median dense float32 n x n matmul rate of this machine right now."""
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float32)
+    f = jax.jit(jnp.matmul)
+    f(a, a).block_until_ready()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        f(a, a).block_until_ready()
+        times.append(time.perf_counter() - t0)
+    return 2 * n**3 / statistics.median(times) / 1e9
+
+
+def device_name() -> str:
+    d = jax.devices()[0]
+    if d.platform == "cpu":
+        return f"cpu x{os.cpu_count()} ({len(jax.devices())} jax device)"
+    return f"{d.platform}: {d.device_kind}"
+
+
+def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) -> dict:
+    """One record; ``steps=None`` picks a chunk length of about ``target_chunk_s`` seconds."""
+    matmul = matmul_gflops()
+    load = os.getloadavg()
+    trainer = Trainer(make_spec(task, method, size, seeds))
+    state = [trainer.params, trainer.opt_state]
+    fixed = (trainer.tasks, trainer.data_keys, trainer.dropout_keys)
+    step = 0
+
+    t0 = time.perf_counter()
+    compiled = trainer._chunk.lower(*state, *fixed, jnp.int32(0), jnp.int32(1)).compile()
+    compile_s = time.perf_counter() - t0
+    cost = compiled.cost_analysis()
+    cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+    flops_per_step = float(cost.get("flops", float("nan")))
+
+    cpu_times = []
+
+    def run(n):
+        nonlocal step
+        t0, c0 = time.perf_counter(), time.process_time()
+        p, o, loss = compiled(*state, *fixed, jnp.int32(step), jnp.int32(step + n))
+        jax.block_until_ready(loss)
+        state[:] = [p, o]
+        step += n
+        cpu_times.append((time.process_time() - c0) / n)
+        return time.perf_counter() - t0
+
+    warm = run(2) / 2  # first call: allocation, thread-pool start
+    if steps is None:
+        steps = int(min(500, max(3, round(target_chunk_s / warm))))
+    rates = [steps / run(steps) for _ in range(repeats)]
+    sps = statistics.median(rates)
+    return {
+        "task": task, "method": method, "size": size, "seeds": seeds, "device": device_name(),
+        "steps_per_s": sps, "compile_s": compile_s, "gflops_per_s": flops_per_step * sps / 1e9,
+        "matmul_gflops_per_s": matmul,
+        # extras
+        "steps_per_chunk": steps, "chunks": repeats, "steps_per_s_all": rates,
+        "gflop_per_step": flops_per_step / 1e9,
+        "cpu_s_per_step": statistics.median(cpu_times[1:]), "loadavg": load, "seed_steps_per_s": sps * seeds,
+        "official_steps_per_s": OFFICIAL.get((task, size, method)) if seeds == 1 else None,
+        "jax": jax.__version__,
+    }
+
+
+def format_row(r: dict) -> str:
+    off = r.get("official_steps_per_s")
+    ratio = f"{r['steps_per_s'] / off:5.2f}x" if off else "     -"
+    load = "/".join(f"{x:.1f}" for x in r["loadavg"])
+    return (f"{r['task']:6s} {r['method']:8s} {r['size']:6s} {r['seeds']:5d} "
+            f"{r['steps_per_s']:9.2f} {r['compile_s']:9.1f} {r['gflops_per_s']:8.1f} "
+            f"{r['matmul_gflops_per_s']:8.1f} {ratio} {load}")
+
+
+HEADER = ("task   method   size   seeds   steps/s compile_s   GFLOP/s matmulGF vs.off "
+          "load 1/5/15m")
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
+    p.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
+    p.add_argument("--size", nargs="+", choices=SIZES, default=list(SIZES))
+    p.add_argument("--seeds", nargs="+", type=int, default=[1], help="vmapped seed counts")
+    p.add_argument("--steps", type=int, default=None,
+                   help="timed steps per chunk (default: about 1.5 s per chunk)")
+    p.add_argument("--repeats", type=int, default=5, help="timed chunks (median; >= 3)")
+    p.add_argument("--json", action="store_true", help="print a JSON list of records")
+    args = p.parse_args(argv)
+    if args.repeats < 3:
+        p.error("--repeats must be >= 3")
+
+    records = []
+    if not args.json:
+        print(f"# jax {jax.__version__}, {device_name()}, XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}")
+        print(HEADER)
+    for task in args.task:
+        for size in args.size:
+            for method in args.method:
+                for seeds in args.seeds:
+                    r = bench(task, method, size, seeds, args.steps, args.repeats)
+                    records.append(r)
+                    if not args.json:
+                        print(format_row(r), flush=True)
+                    else:
+                        print(format_row(r), file=sys.stderr, flush=True)
+    if args.json:
+        print(json.dumps(records, indent=1))
+    return records
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,170 @@
+"""Helpers for the figure notebooks: parameter capture and validation, Colab detection, a banner.
+
+A notebook's first code cell (tagged ``parameters``) holds literal assignments only; papermill injects
+overrides after it. The next cell does::
+
+    params = capture_parameters(globals())
+    check_parameters(params, {"preset": (str, PRESETS), "seeds": (int, Range(1, 100)), "out_dir": (str, None)})
+
+so a misspelled name (``-p presett smoke``, which papermill only warns about) or a bad value stops the
+notebook before any compute, with a message naming the parameter and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import os
+import sys
+from typing import Any, Mapping
+
+__all__ = [
+    "COLAB_ORG",
+    "COLAB_REPO",
+    "COLAB_BRANCH",
+    "Range",
+    "capture_parameters",
+    "check_parameters",
+    "colab_url",
+    "colab_badge",
+    "in_colab",
+    "banner",
+]
+
+# The GitHub organisation / repository / branch the "Open in Colab" badges point to.
+COLAB_ORG = "hyla-companion"
+COLAB_REPO = "hyla"
+COLAB_BRANCH = "main"
+
+# Names IPython puts into a notebook's namespace.
+_IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
+
+
+def colab_url(filename: str) -> str:
+    """The Colab URL that opens ``notebooks/<filename>`` from GitHub."""
+    return (
+        f"https://colab.research.google.com/github/{COLAB_ORG}/{COLAB_REPO}/blob/{COLAB_BRANCH}/notebooks/{filename}"
+    )
+
+
+def colab_badge(filename: str) -> str:
+    """Markdown for the "Open in Colab" badge of ``notebooks/<filename>``."""
+    return f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(filename)})"
+
+
+class Range:
+    """A closed numeric interval ``lo <= value <= hi`` for ``check_parameters``; ``None`` leaves a side open."""
+
+    __slots__ = ("lo", "hi")
+
+    def __init__(self, lo: float | None, hi: float | None) -> None:
+        if lo is not None and hi is not None and lo > hi:
+            raise ValueError(f"Range({lo!r}, {hi!r}): lo > hi")
+        self.lo = lo
+        self.hi = hi
+
+    def __contains__(self, value: Any) -> bool:
+        try:
+            return (self.lo is None or value >= self.lo) and (self.hi is None or value <= self.hi)
+        except TypeError:
+            return False
+
+    def __repr__(self) -> str:
+        return f"Range({self.lo!r}, {self.hi!r})"
+
+    def describe(self) -> str:
+        lo = "-inf" if self.lo is None else repr(self.lo)
+        hi = "inf" if self.hi is None else repr(self.hi)
+        return f"a value in [{lo}, {hi}]"
+
+
+def capture_parameters(namespace: Mapping[str, Any]) -> dict[str, Any]:
+    """The user-defined names in a notebook namespace (pass ``globals()``).
+
+    Drops IPython's names (``In``, ``Out``, ``get_ipython``, ``exit``, ``quit``, ``open``), every name
+    starting with ``_``, and modules, functions, classes and other callables.
+    """
+    params = {}
+    for name, value in namespace.items():
+        if name.startswith("_") or name in _IPYTHON_NAMES:
+            continue
+        if inspect.ismodule(value) or inspect.isclass(value) or inspect.isroutine(value) or callable(value):
+            continue
+        params[name] = value
+    return params
+
+
+def _type_name(t: Any) -> str:
+    if isinstance(t, tuple):
+        return " or ".join(_type_name(x) for x in t)
+    return getattr(t, "__name__", repr(t))
+
+
+def _type_ok(value: Any, expected: Any) -> bool:
+    if expected is None or expected is Any:
+        return True
+    types = expected if isinstance(expected, tuple) else (expected,)
+    if isinstance(value, bool) and bool not in types:
+        return False  # True is not an int here
+    if isinstance(value, int) and float in types:
+        return True  # an int literal is fine for a float parameter
+    return isinstance(value, types)
+
+
+def check_parameters(given: Mapping[str, Any], schema: Mapping[str, tuple[Any, Any]]) -> dict[str, Any]:
+    """Validate notebook parameters against ``schema``; return them unchanged.
+
+    ``schema`` maps each allowed name to ``(type, allowed)``: ``type`` a type or a tuple of types,
+    ``allowed`` a tuple/list of allowed values, a ``Range(lo, hi)``, or ``None`` (anything of that type).
+
+    Raises ``ValueError`` naming the parameter and what is allowed, for an unknown name (e.g. a
+    misspelled ``presett``), a value of the wrong type, or a value not allowed.
+    """
+    known = list(schema)
+    for name, value in given.items():
+        if name not in schema:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"unknown notebook parameter {name!r}{hint}; allowed parameters: {', '.join(known)}"
+            )
+        expected, allowed = schema[name]
+        if not _type_ok(value, expected):
+            raise ValueError(
+                f"parameter {name!r} must be of type {_type_name(expected)}, got {type(value).__name__} {value!r}"
+            )
+        if allowed is None:
+            continue
+        if isinstance(allowed, Range):
+            if value not in allowed:
+                raise ValueError(f"parameter {name!r} = {value!r} is out of range; allowed: {allowed.describe()}")
+        elif isinstance(allowed, (tuple, list, set, frozenset)):
+            if value not in allowed:
+                choices = ", ".join(repr(a) for a in allowed)
+                raise ValueError(f"parameter {name!r} = {value!r} is not allowed; allowed values: {choices}")
+        elif callable(allowed):
+            if not allowed(value):
+                raise ValueError(f"parameter {name!r} = {value!r} is not allowed")
+        else:
+            raise TypeError(f"schema for {name!r}: allowed must be a tuple/list, a Range or None, got {allowed!r}")
+    return dict(given)
+
+
+def in_colab() -> bool:
+    """True inside a Google Colab runtime."""
+    return "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+
+
+def banner(preset: str, figure: str) -> None:
+    """Print one line: figure, preset, hyla/JAX versions and the devices the notebook will use."""
+    from . import __version__
+
+    try:
+        import jax
+
+        devices = jax.devices()
+        where = f"jax {jax.__version__} on {len(devices)} x {devices[0].device_kind} ({devices[0].platform})"
+    except Exception as err:  # noqa: BLE001
+        where = f"jax unavailable ({type(err).__name__})"
+    colab = " | Colab" if in_colab() else ""
+    print(f"hyla {__version__} | {figure} | preset={preset} | {where}{colab}", flush=True)

@@ -1,0 +1,221 @@
+"""Reproduce the figures: run the notebooks through papermill.
+
+    python -m hyla.reproduce                      # every notebook, preset "quick"
+    python -m hyla.reproduce --preset smoke       # seconds per notebook: checks that everything runs
+    python -m hyla.reproduce --only fig02 figA2   # notebooks whose names start with these prefixes
+    python -m hyla.reproduce --list               # list the notebooks and exit
+
+Each notebook runs with parameters ``preset`` and ``out_dir`` in ``notebooks/`` as working directory;
+the executed copies (with outputs) land in ``executed/<preset>/``. A failure does not stop the others;
+the exit status is non-zero if any notebook failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+__all__ = ["PRESETS", "find_notebooks", "select", "run_notebook", "main"]
+
+PRESETS = ("smoke", "quick", "gpu", "paper")
+KERNEL_NAME = "python3"
+
+
+def find_notebooks(directory: Path) -> list[Path]:
+    """``directory/*.ipynb`` sorted by name (checkpoint folders and hidden files excluded)."""
+    return sorted(p for p in Path(directory).glob("*.ipynb") if not p.name.startswith("."))
+
+
+def select(notebooks: Sequence[Path], prefixes: Sequence[str] | None) -> list[Path]:
+    """Notebooks whose names start with any of ``prefixes`` (all when ``prefixes`` is empty/None).
+
+    Raises ``ValueError`` naming the available notebooks when a prefix matches none.
+    """
+    if not prefixes:
+        return list(notebooks)
+    chosen: list[Path] = []
+    unknown = []
+    for prefix in prefixes:
+        prefix = prefix[: -len(".ipynb")] if prefix.endswith(".ipynb") else prefix
+        prefix = Path(prefix).name
+        matches = [p for p in notebooks if p.stem.startswith(prefix)]
+        if not matches:
+            unknown.append(prefix)
+        chosen.extend(p for p in matches if p not in chosen)
+    if unknown:
+        available = ", ".join(p.stem for p in notebooks) or "(none)"
+        raise ValueError(f"no notebook matches {', '.join(map(repr, unknown))}; available: {available}")
+    return sorted(chosen)
+
+
+def _default_root() -> Path:
+    from .paths import repo_root
+
+    root = repo_root()
+    return root if root is not None else Path.cwd()
+
+
+def _ensure_kernel_sees_this_hyla() -> None:
+    """Prepend this package's parent folder to PYTHONPATH so the kernel imports the same hyla."""
+    lib = str(Path(__file__).resolve().parent.parent)
+    current = os.environ.get("PYTHONPATH", "")
+    parts = [p for p in current.split(os.pathsep) if p]
+    if lib not in parts:
+        os.environ["PYTHONPATH"] = os.pathsep.join([lib, *parts])
+
+
+def _check_kernel() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        KernelSpecManager().get_kernel_spec(KERNEL_NAME)
+    except NoSuchKernel:
+        raise SystemExit(
+            f"error: no Jupyter kernel named {KERNEL_NAME!r} for {sys.executable}; "
+            "install the notebook extra: pip install -e '.[notebooks]' (it brings ipykernel)"
+        ) from None
+
+
+def run_notebook(
+    notebook: Path,
+    preset: str,
+    out_dir: Path,
+    executed_dir: Path,
+    *,
+    verbose: bool = False,
+) -> tuple[str, float, str]:
+    """Execute one notebook; return ``(status, seconds, message)`` with status ``"ok"`` or ``"failed"``."""
+    import papermill
+
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    output = executed_dir / notebook.name
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook),
+            str(output),
+            parameters={"preset": preset, "out_dir": str(out_dir)},
+            kernel_name=KERNEL_NAME,
+            cwd=str(notebook.parent),
+            progress_bar=False,
+            log_output=False,
+            stdout_file=sys.stdout if verbose else None,
+            stderr_file=sys.stderr if verbose else None,
+        )
+    except Exception as err:  # noqa: BLE001 - report and go on with the next notebook
+        seconds = time.perf_counter() - start
+        ename = getattr(err, "ename", type(err).__name__)
+        evalue = getattr(err, "evalue", str(err))
+        first = str(evalue).strip().splitlines()[0] if str(evalue).strip() else ""
+        return "failed", seconds, f"{ename}: {first} (see {output})"
+    return "ok", time.perf_counter() - start, ""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hyla.reproduce",
+        description="Run the figure notebooks through papermill and write figures, data and provenance.",
+    )
+    parser.add_argument(
+        "--preset",
+        default="quick",
+        help=f"one of {', '.join(PRESETS)} (default: quick)",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="PREFIX",
+        help="run only notebooks whose names start with these prefixes, e.g. fig02 figA2",
+    )
+    parser.add_argument("--out", default="", metavar="DIR", help="figures folder (default: <repo>/figures)")
+    parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
+    parser.add_argument(
+        "--notebooks", default="", metavar="DIR", help="folder of notebooks (default: <repo>/notebooks)"
+    )
+    parser.add_argument(
+        "--executed",
+        default="",
+        metavar="DIR",
+        help="folder for executed notebooks (default: <repo>/executed/<preset>)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="stream the notebooks' output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+
+    # Validate everything before running anything.
+    if args.preset not in PRESETS:
+        parser.error(f"unknown preset {args.preset!r}; choose one of: {', '.join(PRESETS)}")
+    root = _default_root()
+    nb_dir = Path(args.notebooks).expanduser().resolve() if args.notebooks else root / "notebooks"
+    notebooks = find_notebooks(nb_dir)
+    if args.list:
+        for nb in notebooks:
+            print(nb.stem)
+        if not notebooks:
+            print(f"(no notebooks in {nb_dir})", file=sys.stderr)
+        return 0
+    if not notebooks:
+        parser.error(f"no notebooks found in {nb_dir}")
+    try:
+        chosen = select(notebooks, args.only)
+    except ValueError as err:
+        parser.error(str(err))
+
+    from .paths import figures_dir
+
+    out_dir = figures_dir(args.out)
+    executed_dir = (
+        Path(args.executed).expanduser().resolve() if args.executed else root / "executed" / args.preset
+    )
+    _ensure_kernel_sees_this_hyla()
+    _check_kernel()
+
+    print(f"hyla.reproduce: {len(chosen)} notebook(s), preset={args.preset}, figures -> {out_dir}", flush=True)
+    results = []
+    width = max(len(nb.stem) for nb in chosen)
+    for i, nb in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] {nb.stem:<{width}} ...", end=" " if not args.verbose else "\n", flush=True)
+        status, seconds, message = run_notebook(nb, args.preset, out_dir, executed_dir, verbose=args.verbose)
+        if args.verbose:
+            print(f"[{i}/{len(chosen)}] {nb.stem:<{width}}", end=" ")
+        print(f"{status} {seconds:.1f} s" + (f"  {message}" if message else ""), flush=True)
+        results.append((nb.stem, status, seconds))
+
+    print()
+    header = ("notebook", "preset", "wall time", "status")
+    rows = [(name, args.preset, _duration(seconds), status) for name, status, seconds in results]
+    total = sum(s for _, _, s in results)
+    rows.append(("total", args.preset, _duration(total), f"{sum(r[1] == 'ok' for r in results)}/{len(results)} ok"))
+    widths = [max(len(str(r[j])) for r in (header, *rows)) for j in range(4)]
+    line = lambda r: "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    print(line(header))
+    print(line(tuple("-" * w for w in widths)))
+    for r in rows:
+        print(line(r))
+    failed = [name for name, status, _ in results if status != "ok"]
+    if failed:
+        print(f"\n{len(failed)} notebook(s) failed: {', '.join(failed)}; executed copies in {executed_dir}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, sec = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,335 @@
+"""The training engine (SPEC §A.11–A.12).
+
+* AdamW (b1 0.9, b2 0.999, eps 1e-8), weight decay on every parameter with ndim != 1, multiplied
+  by the scheduled learning rate; schedule = optax warmup-cosine from 0 to ``lr`` with
+  ``decay_steps = steps - warmup`` (optax counts warmup inside decay_steps, so the cosine ends
+  ``warmup`` steps early and the last ``warmup`` steps run at 0.1 lr, exactly as the official runs).
+* Every batch is drawn ON DEVICE inside the compiled step from ``fold_in(data_key, step)``.
+* One compiled call advances all seeds by a chunk of steps (``lax.fori_loop`` with traced bounds, so
+  every chunk length reuses one compilation); seeds are a vmapped leading axis, sharded over
+  ``jax.devices()`` when their number divides the seed count.
+* Between chunks the host evaluates on named splits (deterministic eval sets), prints one progress
+  line, and checkpoints; a run resumed from its checkpoint ends with the same numbers as an
+  uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import time
+from typing import Callable
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from hyla.objectives import Objective, make_objective, stack_tasks
+from hyla.transformer import ModelConfig, Transformer
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and evaluation schedule of one run."""
+
+    steps: int
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.1
+    warmup_steps: int = 100
+    eval_every: int = 1000
+    eval_size: int = 2048
+    eval_batch_size: int = 512
+    log_every: int | None = None  # chunk length (progress line + checkpoint); None: eval_every
+
+    def __post_init__(self):
+        if self.steps <= 2 * self.warmup_steps:
+            raise ValueError(
+                f"steps={self.steps} must be > 2 * warmup_steps={2 * self.warmup_steps}: the "
+                "official warmup-cosine schedule has a cosine phase of steps - 2*warmup steps"
+            )
+        for name in ("batch_size", "eval_every", "eval_size", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)}; allowed: an integer >= 1")
+        if self.warmup_steps < 0:
+            raise ValueError(f"warmup_steps={self.warmup_steps}; allowed: an integer >= 0")
+        if self.eval_size % self.eval_batch_size:
+            raise ValueError(
+                f"eval_size={self.eval_size} must be a multiple of "
+                f"eval_batch_size={self.eval_batch_size}"
+            )
+
+    def eval_steps(self) -> list[int]:
+        """After the first update, every ``eval_every`` updates, and at the end (official)."""
+        return sorted({1, self.steps, *range(self.eval_every, self.steps + 1, self.eval_every)})
+
+    def chunk_ends(self) -> list[int]:
+        every = self.log_every or self.eval_every
+        return sorted({*self.eval_steps(), *range(every, self.steps + 1, every)})
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSpec:
+    """Everything that determines a run's numbers; its hash names its cache folder."""
+
+    task: str
+    task_args: dict
+    model: ModelConfig
+    train: TrainConfig
+    seeds: tuple[int, ...] = (0,)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def key(self) -> str:
+        import hashlib
+
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def replace(self, **kw) -> "RunSpec":
+        return dataclasses.replace(self, **kw)
+
+
+def make_schedule(cfg: TrainConfig) -> optax.Schedule:
+    return optax.warmup_cosine_decay_schedule(
+        init_value=0.0,
+        peak_value=cfg.lr,
+        warmup_steps=cfg.warmup_steps,
+        decay_steps=cfg.steps - cfg.warmup_steps,
+        end_value=0.1 * cfg.lr,
+    )
+
+
+def decay_mask(params):
+    """True for every array with ndim != 1 (kernels, q/k/v biases [H, d], position tables)."""
+    return jax.tree.map(lambda x: x.ndim != 1, params)
+
+
+def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
+    return optax.adamw(
+        make_schedule(cfg), b1=0.9, b2=0.999, eps=1e-8,
+        weight_decay=cfg.weight_decay, mask=decay_mask,
+    )
+
+
+@dataclasses.dataclass
+class RunResult:
+    spec: RunSpec
+    model: Transformer  # stacked over seeds (leading axis)
+    records: list[dict]  # tidy: {"step", "seed", "metric", "value"}
+    wall_time_s: float
+    train_time_s: float
+    steps_per_s: float
+    tasks: eqx.Module  # stacked over seeds
+
+    def model_for_seed(self, i: int) -> Transformer:
+        return jax.tree.map(lambda x: x[i] if eqx.is_array(x) else x, self.model)
+
+    def task_for_seed(self, i: int):
+        return jax.tree.map(lambda x: x[i] if eqx.is_array(x) else x, self.tasks)
+
+    def metric(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(steps [n], values [n, seeds]) of one metric."""
+        return history_array(self.records, name, self.spec.seeds)
+
+
+def history_array(records, name, seeds) -> tuple[np.ndarray, np.ndarray]:
+    rows = [r for r in records if r["metric"] == name]
+    steps = sorted({r["step"] for r in rows})
+    if not steps:
+        raise KeyError(f"metric {name!r} not in history; have {sorted({r['metric'] for r in records})}")
+    idx = {s: i for i, s in enumerate(steps)}
+    sidx = {s: j for j, s in enumerate(seeds)}
+    out = np.full((len(steps), len(seeds)), np.nan)
+    for r in rows:
+        out[idx[r["step"]], sidx[r["seed"]]] = r["value"]
+    return np.array(steps), out
+
+
+def _seed_sharding(n_seeds: int):
+    devices = jax.devices()
+    if len(devices) > 1 and n_seeds % len(devices) == 0:
+        return NamedSharding(Mesh(np.array(devices), ("seed",)), PartitionSpec("seed"))
+    return None
+
+
+def seed_keys(seed: int):
+    """(init, data, dropout, eval) keys of one seed."""
+    return jax.random.split(jax.random.key(seed), 4)
+
+
+class Trainer:
+    """Compiled training and evaluation of one RunSpec, all seeds at once."""
+
+    def __init__(self, spec: RunSpec):
+        self.spec = spec
+        self.objective: Objective = make_objective(spec.task, **spec.task_args)
+        self.objective.check_model(spec.model)
+        cfg = spec.train
+        keys = jnp.stack([seed_keys(s) for s in spec.seeds])  # [S, 4]
+        self.init_keys, self.data_keys, self.dropout_keys, self.eval_keys = (
+            keys[:, i] for i in range(4)
+        )
+        self.tasks = stack_tasks([self.objective.make_task(s) for s in spec.seeds])
+        model = eqx.filter_jit(eqx.filter_vmap(lambda k: Transformer(spec.model, key=k)))(
+            self.init_keys
+        )
+        self.params, self.static = eqx.partition(model, eqx.is_inexact_array)
+        self.optimizer = make_optimizer(cfg)
+        self.opt_state = jax.vmap(self.optimizer.init)(self.params)
+        self.sharding = _seed_sharding(len(spec.seeds))
+        if self.sharding is not None:
+            put = lambda t: jax.device_put(t, self.sharding)  # noqa: E731
+            self.params, self.opt_state, self.tasks = put((self.params, self.opt_state, self.tasks))
+            self.data_keys, self.dropout_keys, self.eval_keys = put(
+                (self.data_keys, self.dropout_keys, self.eval_keys)
+            )
+        self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1))
+        self._eval = jax.jit(self._evaluate)
+
+    # ---- compiled pieces -------------------------------------------------------------------
+    def _loss(self, params, task, data_key, dropout_key):
+        obj, cfg = self.objective, self.spec.train
+        model = eqx.combine(params, self.static)
+        batch = obj.sample(task, data_key, cfg.batch_size, "train")
+        pred = obj.predict(model, batch, key=dropout_key, inference=False)
+        return obj.loss(pred, batch)
+
+    def _run_chunk(self, params, opt_state, tasks, data_keys, dropout_keys, start, stop):
+        def one_seed(params, opt_state, task, dk, rk):
+            def body(i, carry):
+                p, o, total = carry
+                loss, grads = jax.value_and_grad(self._loss)(
+                    p, task, jax.random.fold_in(dk, i), jax.random.fold_in(rk, i)
+                )
+                updates, o = self.optimizer.update(grads, o, p)
+                return optax.apply_updates(p, updates), o, total + loss
+
+            p, o, total = jax.lax.fori_loop(start, stop, body, (params, opt_state, 0.0))
+            return p, o, total / (stop - start)
+
+        return jax.vmap(one_seed)(params, opt_state, tasks, data_keys, dropout_keys)
+
+    def _evaluate(self, params, tasks, eval_keys):
+        obj, cfg = self.objective, self.spec.train
+        n_batches = cfg.eval_size // cfg.eval_batch_size
+
+        def one_seed(params, task, ek):
+            model = eqx.combine(params, self.static)
+            out = {}
+            for j, (prefix, split) in enumerate(obj.splits.items()):
+                def one_batch(i, j=j, split=split):
+                    k = jax.random.fold_in(jax.random.fold_in(ek, j), i)
+                    batch = obj.sample(task, k, cfg.eval_batch_size, split)
+                    return obj.predict(model, batch), batch
+
+                preds, batches = jax.lax.map(one_batch, jnp.arange(n_batches))
+                flat = lambda a: a.reshape(-1, *a.shape[2:])  # noqa: E731
+                out.update(obj.eval_metrics(prefix, flat(preds), jax.tree.map(flat, batches)))
+            return out
+
+        return jax.vmap(one_seed)(params, tasks, eval_keys)
+
+    # ---- host loop -------------------------------------------------------------------------
+    def model(self) -> Transformer:
+        return eqx.combine(self.params, self.static)
+
+    def evaluate(self, step: int) -> list[dict]:
+        metrics = jax.device_get(self._eval(self.params, self.tasks, self.eval_keys))
+        return [
+            {"step": step, "seed": seed, "metric": name, "value": float(vals[i])}
+            for name, vals in sorted(metrics.items())
+            for i, seed in enumerate(self.spec.seeds)
+        ]
+
+    def run(
+        self,
+        ckpt_dir: str | None = None,
+        stop_at: int | None = None,
+        log: Callable[[str], None] | None = print,
+        name: str = "",
+    ) -> RunResult:
+        """Train to the end (or to ``stop_at``), resuming from ``ckpt_dir`` when it holds a state."""
+        cfg, spec = self.spec.train, self.spec
+        t_start = time.perf_counter()
+        step, records, prev_wall, train_time = 0, [], 0.0, 0.0
+        if ckpt_dir and os.path.exists(os.path.join(ckpt_dir, "progress.json")):
+            step, records, prev_wall, train_time = self._load(ckpt_dir)
+            if log and step < cfg.steps:
+                log(f"[{name or spec.task}] resuming at step {step}/{cfg.steps}")
+        evals = set(cfg.eval_steps())
+        for end in cfg.chunk_ends():
+            if end <= step:
+                continue
+            if stop_at is not None and end > stop_at:
+                break
+            t0 = time.perf_counter()
+            self.params, self.opt_state, loss = self._chunk(
+                self.params, self.opt_state, self.tasks, self.data_keys, self.dropout_keys,
+                jnp.int32(step), jnp.int32(end),
+            )
+            loss = np.asarray(jax.device_get(loss))
+            dt = time.perf_counter() - t0
+            train_time += dt
+            n = end - step
+            step = end
+            records += [
+                {"step": step, "seed": s, "metric": "train_loss", "value": float(loss[i])}
+                for i, s in enumerate(spec.seeds)
+            ]
+            line = f"[{name or spec.task}] step {step}/{cfg.steps} train_loss {loss.mean():.4f}"
+            if step in evals:
+                new = self.evaluate(step)
+                records += new
+                line += "".join(
+                    f" {m} {np.mean([r['value'] for r in new if r['metric'] == m]):.3f}"
+                    for m in self._headline_metrics()
+                )
+            line += f" | {n / dt:.1f} steps/s"
+            if ckpt_dir:
+                self._save(ckpt_dir, step, records, prev_wall + time.perf_counter() - t_start,
+                           train_time)
+            if log:
+                log(line)
+        wall = prev_wall + time.perf_counter() - t_start
+        return RunResult(
+            spec=spec, model=self.model(), records=records, wall_time_s=wall,
+            train_time_s=train_time, steps_per_s=step / max(train_time, 1e-9), tasks=self.tasks,
+        )
+
+    def _headline_metrics(self) -> list[str]:
+        first = {"logic": "r2", "raven": "accuracy"}.get(self.spec.task)
+        return [f"{p}_{first}" for p in self.objective.splits if first and p != "train"]
+
+    def _save(self, ckpt_dir, step, records, wall, train_time):
+        os.makedirs(ckpt_dir, exist_ok=True)
+        tmp = os.path.join(ckpt_dir, "state.eqx.tmp")
+        eqx.tree_serialise_leaves(tmp, (self.params, self.opt_state))
+        os.replace(tmp, os.path.join(ckpt_dir, "state.eqx"))
+        prog = {"step": step, "done": step >= self.spec.train.steps, "wall_time_s": wall,
+                "train_time_s": train_time, "records": records, "spec": self.spec.to_dict()}
+        with open(os.path.join(ckpt_dir, "progress.json.tmp"), "w") as f:
+            json.dump(prog, f)
+        os.replace(os.path.join(ckpt_dir, "progress.json.tmp"),
+                   os.path.join(ckpt_dir, "progress.json"))
+
+    def _load(self, ckpt_dir):
+        with open(os.path.join(ckpt_dir, "progress.json")) as f:
+            prog = json.load(f)
+        like = (self.params, self.opt_state)
+        self.params, self.opt_state = eqx.tree_deserialise_leaves(
+            os.path.join(ckpt_dir, "state.eqx"), like
+        )
+        if self.sharding is not None:
+            self.params, self.opt_state = jax.device_put((self.params, self.opt_state), self.sharding)
+        return prog["step"], prog["records"], prog["wall_time_s"], prog["train_time_s"]
+
+
+def train(spec: RunSpec, ckpt_dir: str | None = None, **kw) -> RunResult:
+    """Train ``spec`` (all seeds vmapped); see :meth:`Trainer.run`."""
+    return Trainer(spec).run(ckpt_dir, **kw)

@@ -1,0 +1,388 @@
+"""The training engine (SPEC §A.11–A.12): schedule, weight-decay mask, short runs, determinism,
+resume, vmapped seeds, sharding over devices, and the run cache.
+
+Compile time dominates these tests on a small CPU, so (a) every run of the same shapes shares one
+module-scoped persistent compilation cache (a fresh temporary folder, restored afterwards), and
+(b) the sharded run starts in a subprocess when the module starts, so it overlaps the other tests.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from hyla import runs
+from hyla.train import (
+    RunSpec,
+    TrainConfig,
+    Trainer,
+    decay_mask,
+    make_optimizer,
+    make_schedule,
+    train,
+)
+from hyla.transformer import ModelConfig, Transformer
+
+LIB = str(Path(__file__).resolve().parents[1] / "lib")
+
+TRAIN = TrainConfig(steps=150, batch_size=32, lr=3e-3, warmup_steps=10, eval_every=50,
+                    eval_size=64, eval_batch_size=32)
+SMALL = dict(num_layers=1, emb_dim=16, num_heads=4, qk_dim=8, v_dim=8, mlp_dim=32, mixer="hyla")
+LOGIC = RunSpec(
+    task="logic",
+    task_args=dict(num_variables=4, num_terms=2, heldout_fraction=0.5, unknown_fraction=0.25,
+                   seq_len=8),
+    model=ModelConfig(**SMALL, seq_len=8, token_dim=5, output_dim=1),
+    train=TRAIN,
+)
+RAVEN = RunSpec(
+    task="raven",
+    task_args=dict(num_features=2, num_values=8, heldout_fraction=0.25, permute_features=True),
+    model=ModelConfig(**SMALL, seq_len=18, token_dim=8, output_dim=8),
+    train=TRAIN,
+)
+TWO_SEEDS = LOGIC.replace(seeds=(0, 1))
+
+
+# ---------------------------------------------------------------------------------------------
+# module fixtures: compilation cache, the sharded subprocess, shared runs
+# ---------------------------------------------------------------------------------------------
+
+_CACHE_OPTS = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_time_secs",
+               "jax_persistent_cache_min_entry_size_bytes")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def compilation_cache(tmp_path_factory):
+    """Runs of identical shapes compile once: a persistent cache, for this module only."""
+    from jax.experimental.compilation_cache import compilation_cache as cc
+
+    old = {k: getattr(jax.config, k) for k in _CACHE_OPTS}
+    jax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("xla_cache")))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    cc.reset_cache()
+    yield
+    for k, v in old.items():
+        jax.config.update(k, v)
+    cc.reset_cache()
+
+
+_SHARDED_SCRIPT = r"""
+import json, sys
+import jax, numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+from hyla.train import RunSpec, TrainConfig, train
+from hyla.transformer import ModelConfig
+d = json.loads(sys.argv[1])
+spec = RunSpec(d["task"], d["task_args"], ModelConfig(**d["model"]), TrainConfig(**d["train"]),
+               tuple(d["seeds"]))
+res = train(spec, log=None)
+leaves = [x for x in jax.tree.leaves(res.model) if isinstance(x, jax.Array)]
+info = dict(
+    n_devices=len(jax.devices()),
+    n_leaves=len(leaves),
+    named=all(isinstance(x.sharding, NamedSharding) for x in leaves),
+    specs=sorted({str(x.sharding.spec) for x in leaves}),
+    device_sets=sorted({len(x.sharding.device_set) for x in leaves}),
+    shard_rows=sorted({s.data.shape[0] for x in leaves for s in x.addressable_shards}),
+    shard_devices=sorted({len({s.device for s in x.addressable_shards}) for x in leaves}),
+    records=res.records,
+)
+with open(sys.argv[2], "w") as f:
+    json.dump(info, f)
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sharded_run(tmp_path_factory):
+    """Starts the 2-device run at module start (it overlaps the in-process tests)."""
+    out = tmp_path_factory.mktemp("sharded") / "result.json"
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2").strip()
+    env["JAX_PLATFORMS"] = "cpu"
+    env["PYTHONPATH"] = LIB + os.pathsep + env.get("PYTHONPATH", "")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SHARDED_SCRIPT, json.dumps(TWO_SEEDS.to_dict()), str(out)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    yield proc, out
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+@pytest.fixture(scope="module")
+def logic_run():
+    return train(LOGIC, log=None)
+
+
+@pytest.fixture(scope="module")
+def raven_run():
+    return train(RAVEN, log=None)
+
+
+@pytest.fixture(scope="module")
+def two_seed_run():
+    return train(TWO_SEEDS, log=None)
+
+
+def by_key(records):
+    return {(r["step"], r["seed"], r["metric"]): r["value"] for r in records}
+
+
+def array_leaves(model):
+    return [np.asarray(x) for x in jax.tree.leaves(eqx.filter(model, eqx.is_array))]
+
+
+# ---------------------------------------------------------------------------------------------
+# schedule and optimiser
+# ---------------------------------------------------------------------------------------------
+
+
+def ref_schedule(step, steps, warmup, lr):
+    """SPEC §A.11: linear 0 -> lr over `warmup`, cosine to 0.1 lr over steps - 2 warmup, flat."""
+    if step < warmup:
+        return lr * step / warmup
+    length = steps - 2 * warmup
+    t = min(step - warmup, length) / length
+    return 0.1 * lr + 0.9 * lr * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+@pytest.mark.parametrize("steps,warmup,lr", [(100, 10, 2e-3), (61, 30, 1e-3), (500, 100, 3e-3)])
+def test_schedule(steps, warmup, lr):
+    cfg = TrainConfig(steps=steps, warmup_steps=warmup, lr=lr)
+    sched = make_schedule(cfg)
+    grid = np.arange(steps + 6)
+    got = np.asarray(jax.vmap(sched)(jnp.asarray(grid)), np.float64)
+    expected = np.array([ref_schedule(int(s), steps, warmup, lr) for s in grid])
+    np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-10)
+    assert got[0] == 0.0
+    assert got[warmup] == pytest.approx(lr, rel=1e-6)
+    assert got[steps - warmup] == pytest.approx(0.1 * lr, rel=1e-6)
+    assert got[steps - warmup - 1] > 0.1 * lr * (1 + 1e-6)  # cosine still running just before
+    tail = got[steps - warmup :]  # the last `warmup` steps (and beyond): exactly constant
+    assert np.all(tail == tail[0])
+    assert tail[0] == pytest.approx(0.1 * lr, rel=1e-6)
+    assert np.all(np.diff(got[: warmup + 1]) > 0) and np.all(np.diff(got[warmup:]) <= 0)
+
+
+@pytest.mark.parametrize("steps,warmup", [(200, 100), (100, 100), (20, 100), (0, 0)])
+def test_train_config_rejects_short_runs(steps, warmup):
+    with pytest.raises(ValueError) as err:
+        TrainConfig(steps=steps, warmup_steps=warmup)
+    assert "steps" in str(err.value) and "warmup" in str(err.value)
+
+
+def test_train_config_other_value_errors():
+    TrainConfig(steps=201, warmup_steps=100)  # smallest valid
+    with pytest.raises(ValueError, match="eval_size"):
+        TrainConfig(steps=10, warmup_steps=1, eval_size=100, eval_batch_size=32)
+    with pytest.raises(ValueError, match="batch_size"):
+        TrainConfig(steps=10, warmup_steps=1, batch_size=0)
+
+
+def test_eval_steps():
+    assert TRAIN.eval_steps() == [1, 50, 100, 150]
+    assert TrainConfig(steps=120, warmup_steps=10, eval_every=50).eval_steps() == [1, 50, 100, 120]
+    assert TrainConfig(steps=30, warmup_steps=10, eval_every=1000).eval_steps() == [1, 30]
+
+
+DECAYED = {
+    ".embed_w", ".head_w",
+    ".blocks[0].attention.w_query", ".blocks[0].attention.w_key", ".blocks[0].attention.w_value",
+    ".blocks[0].attention.w_out",
+    # the q/k/v biases are [H, d] arrays (as flax's DenseGeneral biases of the official code), so
+    # the ndim != 1 rule decays them too
+    ".blocks[0].attention.b_query", ".blocks[0].attention.b_key", ".blocks[0].attention.b_value",
+    ".blocks[0].position.table", ".blocks[0].mlp.w_in", ".blocks[0].mlp.w_out",
+}
+NOT_DECAYED = {
+    ".embed_b", ".head_b", ".blocks[0].attention.b_out", ".blocks[0].mlp.b_in",
+    ".blocks[0].mlp.b_out", ".blocks[0].ln_mixer.weight", ".blocks[0].ln_mixer.bias",
+    ".blocks[0].ln_mlp.weight", ".blocks[0].ln_mlp.bias", ".ln_final.weight", ".ln_final.bias",
+}
+
+
+@pytest.fixture(scope="module")
+def small_params():
+    model = Transformer(LOGIC.model, key=jax.random.key(0))
+    params = eqx.filter(model, eqx.is_inexact_array)
+    # non-zero everywhere (zero biases would not show decay)
+    return jax.tree.map(lambda p: p + 0.5, params)
+
+
+def test_decay_mask_exactly_the_non_1d_arrays(small_params):
+    mask = decay_mask(small_params)
+    flat_mask = {jax.tree_util.keystr(p): m for p, m in jax.tree_util.tree_flatten_with_path(mask)[0]}
+    flat_par = {jax.tree_util.keystr(p): x for p, x in
+                jax.tree_util.tree_flatten_with_path(small_params)[0]}
+    assert set(flat_mask) == set(flat_par) == DECAYED | NOT_DECAYED
+    assert {k for k, m in flat_mask.items() if m} == DECAYED
+    for k, x in flat_par.items():
+        assert flat_mask[k] == (x.ndim != 1), k
+
+
+def test_adamw_decays_only_masked_params(small_params):
+    cfg = TrainConfig(steps=100, warmup_steps=10, lr=1e-2, weight_decay=0.1)
+    opt = make_optimizer(cfg)
+    params = small_params
+    state = opt.init(params)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    # update 0 runs at lr(0) = 0: nothing moves
+    upd, state = opt.update(zeros, state, params)
+    p1 = optax.apply_updates(params, upd)
+    for a, b in zip(jax.tree.leaves(p1), jax.tree.leaves(params)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    # update 1 at lr(1) = lr / warmup: kernels shrink by (1 - lr(1) wd), 1-D params do not move
+    upd, state = opt.update(zeros, state, p1)
+    p2 = optax.apply_updates(p1, upd)
+    lr1 = cfg.lr / cfg.warmup_steps
+    flat1 = jax.tree_util.tree_flatten_with_path(p1)[0]
+    flat2 = jax.tree_util.tree_flatten_with_path(p2)[0]
+    for (path, a), (_, b) in zip(flat1, flat2):
+        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+        if jax.tree_util.keystr(path) in DECAYED:
+            np.testing.assert_allclose(b, a * (1 - lr1 * cfg.weight_decay), rtol=1e-6)
+            assert np.all(np.abs(b) < np.abs(a))
+        else:
+            np.testing.assert_array_equal(b, a)
+
+
+# ---------------------------------------------------------------------------------------------
+# short runs
+# ---------------------------------------------------------------------------------------------
+
+
+def test_logic_loss_falls(logic_run):
+    steps, loss = logic_run.metric("train_loss")
+    assert list(steps) == TRAIN.eval_steps()
+    assert np.all(np.isfinite(loss))
+    assert loss[-1, 0] < 0.1 * loss[0, 0], loss[:, 0]
+
+
+def test_raven_loss_falls(raven_run):
+    steps, loss = raven_run.metric("train_loss")
+    assert np.all(np.isfinite(loss))
+    assert loss[-1, 0] < loss[0, 0] - 0.15, loss[:, 0]
+    assert loss[-1, 0] < math.log(8) + 0.02  # at or below the uniform-guess loss
+
+
+def test_eval_records(logic_run, raven_run):
+    want = TRAIN.eval_steps()
+    for res, names in [
+        (logic_run, ["heldout_r2", "unknown_terms_r2", "train_r2", "heldout_pooled_r2",
+                     "train_loss"]),
+        (raven_run, ["heldout_accuracy", "heldout_feature_accuracy", "train_loss"]),
+    ]:
+        have = {r["metric"] for r in res.records}
+        assert set(names) <= have
+        for name in names:
+            rows = [r for r in res.records if r["metric"] == name]
+            assert sorted(r["step"] for r in rows) == want, name
+            assert all(r["seed"] == 0 and math.isfinite(r["value"]) for r in rows), name
+    acc = [r["value"] for r in raven_run.records if r["metric"] == "heldout_accuracy"]
+    assert all(0.0 <= a <= 1.0 for a in acc)
+
+
+def test_determinism(logic_run):
+    again = train(LOGIC, log=None)
+    assert again.records == logic_run.records
+    for a, b in zip(array_leaves(again.model), array_leaves(logic_run.model)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_from_checkpoint(logic_run, tmp_path):
+    ckpt = tmp_path / "ckpt"
+    half = Trainer(LOGIC).run(str(ckpt), stop_at=75, log=None)
+    assert max(r["step"] for r in half.records) == 50
+    prog = json.loads((ckpt / "progress.json").read_text())
+    assert prog["step"] == 50 and prog["done"] is False
+    lines = []
+    full = Trainer(LOGIC).run(str(ckpt), log=lines.append)  # a NEW trainer resumes
+    assert any("resuming at step 50" in line for line in lines)
+    assert full.records == logic_run.records
+    for a, b in zip(array_leaves(full.model), array_leaves(logic_run.model)):
+        np.testing.assert_array_equal(a, b)
+    assert json.loads((ckpt / "progress.json").read_text())["done"] is True
+
+
+def test_vmapped_seeds_equal_single_seed_runs(logic_run, two_seed_run):
+    seed1 = train(LOGIC.replace(seeds=(1,)), log=None)
+    both = by_key(two_seed_run.records)
+    single = {**by_key(logic_run.records), **by_key(seed1.records)}
+    assert set(both) == set(single)
+    keys = sorted(both)
+    np.testing.assert_allclose([both[k] for k in keys], [single[k] for k in keys], rtol=1e-5, atol=1e-6)
+    # the two seeds really are different runs
+    s0 = by_key([r for r in two_seed_run.records if r["seed"] == 0])
+    s1 = {(st, 0, m): v for (st, _, m), v in by_key(
+        [r for r in two_seed_run.records if r["seed"] == 1]).items()}
+    assert any(abs(s0[k] - s1[k]) > 1e-3 for k in s0)
+
+
+def test_sharded_over_two_devices(sharded_run, two_seed_run):
+    proc, out = sharded_run
+    log, _ = proc.communicate(timeout=540)
+    assert proc.returncode == 0, log[-3000:]
+    info = json.loads(out.read_text())
+    assert info["n_devices"] == 2
+    assert info["n_leaves"] > 0 and info["named"]
+    assert info["specs"] == ["PartitionSpec('seed',)"]
+    assert info["device_sets"] == [2] and info["shard_devices"] == [2]
+    assert info["shard_rows"] == [1]  # one seed per device
+    sharded = by_key(info["records"])
+    single = by_key(two_seed_run.records)
+    assert set(sharded) == set(single)
+    keys = sorted(single)
+    np.testing.assert_allclose([sharded[k] for k in keys], [single[k] for k in keys],
+                               rtol=1e-5, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# run cache
+# ---------------------------------------------------------------------------------------------
+
+
+def test_load_or_train_cache(logic_run, tmp_path, monkeypatch):
+    cache = str(tmp_path / "runs")
+    first = runs.load_or_train(LOGIC, cache_dir=cache, log=None)
+    assert first.cached is False
+    assert first.records == logic_run.records
+    assert runs.is_cached(LOGIC, cache)
+    assert os.path.basename(runs.run_dir(LOGIC, cache)).startswith("logic-")
+
+    def no_training(*a, **k):
+        raise AssertionError("a cached run must not train")
+
+    monkeypatch.setattr(Trainer, "_run_chunk", no_training)
+    second = runs.load_or_train(LOGIC, cache_dir=cache, log=None)
+    assert second.cached is True
+    assert second.records == first.records
+    assert second.train_time_s == first.train_time_s
+    for a, b in zip(array_leaves(second.model), array_leaves(first.model)):
+        np.testing.assert_array_equal(a, b)
+
+    # a spec that differs in one field gets its own folder
+    others = [
+        LOGIC.replace(train=dataclasses.replace(TRAIN, lr=1e-3)),
+        LOGIC.replace(seeds=(1,)),
+        LOGIC.replace(model=dataclasses.replace(LOGIC.model, mixer="softmax")),
+        LOGIC.replace(task_args={**LOGIC.task_args, "heldout_fraction": 0.3}),
+    ]
+    dirs = {runs.run_dir(s, cache) for s in others} | {runs.run_dir(LOGIC, cache)}
+    assert len(dirs) == len(others) + 1
+    assert not any(runs.is_cached(s, cache) for s in others)
+    assert runs.run_dir(LOGIC.replace(), cache) == runs.run_dir(LOGIC, cache)  # stable
