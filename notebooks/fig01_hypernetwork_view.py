@@ -187,6 +187,7 @@ def worst(metric, check):
 err_identity = worst("identity_max_abs_error", "random module")
 err_mlp = worst("hyla_mlp_max_abs_error", "random module")
 err_trained = worst("hyla_mlp_max_abs_error", "trained model")
+out_scale = worst("output_max_abs", "trained model")
 print(f"max |diff|: MHA vs linear hypernetwork {err_identity:.1e}; HYLA vs per-pair MLP {err_mlp:.1e} "
       f"(random), {err_trained:.1e} (trained)")
 
@@ -231,9 +232,11 @@ def aligned_source(f_left, f_right):
 
 plotting.use_style()
 L, Hm = codes.shape[:2]
-fig = plt.figure(figsize=(15, 3.0 * L + 7.5))
-outer = fig.add_gridspec(3, 1, height_ratios=[1.6 * L, 2.6, 2.4], hspace=0.35)
-top = outer[0].subgridspec(L, Hm, wspace=0.08, hspace=0.25)
+fig = plt.figure(figsize=(15, 2.1 * L + 7.6))
+outer = fig.add_gridspec(3, 1, height_ratios=[2.1 * L, 3.0, 2.6], hspace=0.32,
+                         left=0.06, right=0.98, top=0.9, bottom=0.02)
+top = outer[0].subgridspec(L, Hm + 1, wspace=0.12, hspace=0.18,
+                           width_ratios=[1] * Hm + [0.08])
 vmax = np.abs(codes).max()
 for layer in range(L):
     for head in range(Hm):
@@ -246,14 +249,14 @@ for layer in range(L):
             ax.set_ylabel(f"layer {layer + 1}\nquery q", fontsize=8)
         if layer == L - 1:
             ax.set_xlabel("key k", fontsize=8)
-fig.colorbar(im, ax=fig.axes, location="right", shrink=0.8, pad=0.01, label="a[h, q, k]")
-fig.axes[0].annotate(
-    f"A: latent codes a[h, q, k] of one held-out sequence (trained HYLA, fuzzy logic N={seq_len}, "
-    f"{res.spec.train.steps} steps, held-out R² {np.mean(heldout_r2):.2f}); "
-    "the code of a pair (q, k) is one column through the heads",
-    (0, 1.35), xycoords="axes fraction", fontsize=9, fontweight="bold")
+        if layer == 0 and head == 0:
+            ax.text(0, 1.25, f"A: latent codes a[h, q, k] of one held-out sequence (trained HYLA, fuzzy "
+                    f"logic N={seq_len}, {res.spec.train.steps} steps, held-out R² of the run "
+                    f"{np.mean(heldout_r2):.2f}); the code of a pair (q, k) is one column through the heads",
+                    transform=ax.transAxes, fontsize=9, fontweight="bold")
+fig.colorbar(im, cax=fig.add_subplot(top[:, Hm]), label="a[h, q, k]")
 
-mid = outer[1].subgridspec(1, 4, width_ratios=[1.1, 1.4, 1.4, 1.2], wspace=0.35)
+mid = outer[1].subgridspec(1, 4, width_ratios=[1.1, 1.4, 1.4, 1.1], wspace=0.45)
 ax = fig.add_subplot(mid[0])
 width = 0.8 / len(keys)
 for j, k in enumerate(keys):
@@ -262,35 +265,37 @@ ax.axhline(0, color="k", lw=0.6)
 ax.set_xticks(np.arange(Hm) + 0.4 - width / 2, [str(i + 1) for i in range(Hm)])
 ax.set_xlabel("head h")
 ax.set_ylabel(f"code a[h, q, k], layer {shown_layer + 1}")
-ax.set_title("B: latent code of 4 (q, k) pairs", fontsize=9)
+ax.set_title(f"B: code of {len(keys)} (q, k) pairs, layer {shown_layer + 1}", fontsize=9)
 ax.legend(fontsize=6)
 dv, Dm = w1.shape[2], w1.shape[3]
-for col, (mat, name) in enumerate(((w1[0], "C: generated layer 1  W¹_{q,k} = Σ_h a_{h,q,k} W^V_h"),
-                                   (np.swapaxes(w2[0], 1, 2), "D: generated layer 2  (W²_{q,k})ᵀ = (Σ_h a_{h,q,k} W^O_h)ᵀ"))):
+titles = (r"C: generated layer 1, $W^{(1)}_{q,k}=\sum_h a_{h,q,k} W^V_h$",
+          r"D: generated layer 2, $(W^{(2)}_{q,k})^\top=(\sum_h a_{h,q,k} W^O_h)^\top$")
+for col, (mat, name) in enumerate(((w1[0], titles[0]), (np.swapaxes(w2[0], 1, 2), titles[1]))):
     ax = fig.add_subplot(mid[1 + col])
     stacked = mat.reshape(len(keys) * dv, Dm)
     lim = np.abs(stacked).max()
     ax.imshow(stacked, cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto", interpolation="nearest")
     for j in range(1, len(keys)):
         ax.axhline(j * dv - 0.5, color="k", lw=0.8)
-    ax.set_yticks([j * dv + (dv - 1) / 2 for j in range(len(keys))], [f"k={k}" for k in keys], fontsize=7)
-    ax.set_xlabel(f"model dimension (D = {Dm})")
-    ax.set_title(name, fontsize=8)
+    ax.set_yticks([j * dv + (dv - 1) / 2 for j in range(len(keys))],
+                  [f"(q={q}, k={k})" for k in keys], fontsize=7)
+    ax.set_xlabel(f"model dimension (D = {Dm}); {dv} rows per pair")
+    ax.set_title(name, fontsize=9)
 ax = fig.add_subplot(mid[3])
 labels, vals, colors = [], [], []
 for r in check_rows:
     if r["metric"] in ("identity_max_abs_error", "hyla_mlp_max_abs_error"):
         trained = r["check"] == "trained model"
-        labels.append(("trained L" + str(r["layer"]) + " " if trained else "")
-                      + plotting.method_style(r["method"]).label)
+        labels.append(plotting.method_style(r["method"]).label
+                      + (f" (trained, layer {r['layer']})" if trained else ""))
         vals.append(max(r["value"], 1e-12))
         colors.append(plotting.method_style(r["method"]).color)
 ax.barh(np.arange(len(vals)), vals, color=colors)
 ax.set_xscale("log")
 ax.set_yticks(np.arange(len(vals)), labels, fontsize=6)
 ax.invert_yaxis()
-ax.set_xlabel("max |module − explicit| (float32 vs float64)")
-ax.set_title("E: identities hold to round-off", fontsize=9)
+ax.set_xlabel("max |module − explicit|")
+ax.set_title("E: module (float32) vs explicit\nper-(q, k) networks (float64)", fontsize=9)
 
 bottom = outer[2].subgridspec(1, 2, wspace=0.02)
 lines = aligned_source(hn.multihead_attention, hn.hyla)
@@ -308,7 +313,7 @@ for side, title in enumerate(("Algorithm 1: multi-head softmax attention",
 fig.suptitle(
     f"Fig. 1 [{preset}]: multi-head attention = linear hypernetwork, max |Δ| {err_identity:.1e}; "
     f"HYLA = per-(q,k) 2-layer MLP, max |Δ| {err_mlp:.1e} (random modules), {err_trained:.1e} "
-    f"(trained model) — float32 round-off", fontsize=10, y=0.995)
+    f"(trained model, output scale {out_scale:.0f}) — float32 round-off", fontsize=10, y=0.985)
 paths = plotting.save_figure(
     fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
     provenance_extra={"runs": {"hyla": res.spec.key()},

@@ -165,11 +165,12 @@ def draw_problem(ax, b, i, title, permuted):
 
 
 fig = plt.figure(figsize=(14, 8.6))
-gs = fig.add_gridspec(2, 4, height_ratios=[1, 1.05], hspace=0.3, wspace=0.25)
+gs = fig.add_gridspec(2, 4, height_ratios=[1, 1.0], hspace=0.18, wspace=0.25)
 n_show = min(2, config["num_examples"])
 for i in range(n_show):
     rules = np.asarray(plain.rules[i])
-    rule_txt = ", ".join(f"f{k}:{RULES[r]}" for k, r in enumerate(rules))
+    names = [f"f{k}: {RULES[r]}" for k, r in enumerate(rules)]
+    rule_txt = ", ".join(names[:2]) + "\n" + ", ".join(names[2:])
     draw_problem(fig.add_subplot(gs[0, 2 * i]), plain, i,
                  f"A{i + 1}: unpermuted\n{rule_txt}", False)
     draw_problem(fig.add_subplot(gs[0, 2 * i + 1]), perm, i,
@@ -185,14 +186,14 @@ defs = {
     "progression-2": "(s, s-2, s-4)",
     "addition": "(a, b, a+b)",
     "difference": "(a, b, a-b)",
-    "distribute_three": "3 distinct values per problem;\neach row a permutation of them",
+    "distribute_three": "row = permutation of 3 values",
 }
 examples = np.asarray(rule_grids(jax.random.key(7), (), F))  # [8 rules, 3 rows, 3 cols]
 cell_text = [[str(r), "ABCDEFGH"[r], name, defs[name], "  ".join(str(tuple(int(v) for v in row))
                                                                  for row in examples[r])]
              for r, name in enumerate(RULES)]
 table = ax.table(cellText=cell_text, colLabels=["idx", "paper", "rule", "row (mod 8)", "example grid (3 rows)"],
-                 loc="center", cellLoc="left", colWidths=[0.05, 0.07, 0.2, 0.3, 0.42])
+                 loc="center", cellLoc="left", colWidths=[0.05, 0.07, 0.19, 0.33, 0.36])
 table.auto_set_font_size(False)
 table.set_fontsize(7)
 table.scale(1, 1.55)
@@ -208,6 +209,7 @@ for i, (a, b) in enumerate(pairs):
             mat[i, j] = 1.0 if (a, b, c, d) in held_set else 0.0
 cmap = plt.matplotlib.colors.ListedColormap(["#56B4E9", "#D55E00"])
 ax.imshow(mat, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
+ax.grid(False)
 ticks = [i for i, (a, b) in enumerate(pairs) if a == b]
 ax.set_xticks(ticks, [f"{a}{a}" for a, _ in (pairs[t] for t in ticks)], fontsize=6)
 ax.set_yticks(ticks, [f"{a}{a}" for a, _ in (pairs[t] for t in ticks)], fontsize=6)
@@ -216,23 +218,27 @@ ax.set_ylabel("rules (a, b)")
 ax.set_title(f"C: {n_combos} combinations a≤b≤c≤d\n{len(train_set)} train (blue), "
              f"{len(held_set)} held out (red), seed {config['split_seed']}", fontsize=8)
 
-ax = fig.add_subplot(gs[1, 3])  # panel D: ambiguity
-labels, vals, errs, colors = [], [], [], []
-for criterion, color in (("all_features", "#0072B2"), ("any_feature", "#E69F00")):
+sub = gs[1, 3].subgridspec(1, 2, wspace=0.45)  # panel D: ambiguity, one scale per criterion
+for j, (criterion, color, top) in enumerate((("all_features", "#0072B2", 1.0),
+                                              ("any_feature", "#E69F00", None))):
+    ax = fig.add_subplot(sub[0, j])
+    vals, errs = [], []
     for split in ("train", "heldout_combos"):
         p, se = amb[(split, criterion)]
-        labels.append(f"{criterion}\n{'train' if split == 'train' else 'held-out'}")
-        vals.append(100 * p), errs.append(100 * se), colors.append(color)
-ax.bar(range(len(vals)), vals, yerr=errs, color=colors, capsize=3)
-for i, v in enumerate(vals):
-    ax.text(i, v + max(vals) * 0.02, f"{v:.2f} %", ha="center", fontsize=7)
-ax.axhline(0.5, color="k", ls="--", lw=1)
-ax.text(len(vals) - 0.5, 0.9, "paper: < 0.5 %", ha="right", fontsize=7)
-ax.set_yscale("symlog", linthresh=1.0)
-ax.set_xticks(range(len(vals)), labels, fontsize=6)
-ax.set_ylabel("ambiguous problems (%)")
-ax.set_title(f"D: ambiguity, {n_amb} problems per split\n(all_features = official checker's criterion)",
-             fontsize=8)
+        vals.append(100 * p), errs.append(100 * se)
+    ax.bar([0, 1], vals, yerr=errs, color=color, capsize=3)
+    ax.set_ylim(0, top if top else 1.3 * max(max(vals), 1e-3))
+    for i, v in enumerate(vals):
+        ax.text(i, ax.get_ylim()[1] * 0.02 + v, f"{v:.2f}%", ha="center", fontsize=7)
+    if criterion == "all_features":
+        ax.axhline(0.5, color="k", ls="--", lw=1)
+        ax.text(0.5, 0.53, "paper: < 0.5 %", ha="center", va="bottom", fontsize=7)
+        ax.set_ylabel("ambiguous problems (%)")
+    ax.set_xticks([0, 1], ["train", "held-out"], fontsize=7)
+    ax.set_title(f"{criterion}" + (" (official)" if j == 0 else " (logical)"), fontsize=8)
+    if j == 0:
+        ax.text(1.3, 1.12, f"D: ambiguity, {n_amb} problems per split", transform=ax.transAxes,
+                ha="center", fontsize=9)
 
 p_off = 100 * amb[("train", "all_features")][0]
 fig.suptitle(f"Fig. 3 sRAVEN task [{preset}]: K={K} features, F={F} values, {n_combos} rule combinations "

@@ -172,11 +172,21 @@ def test_every_script_has_its_notebook(script):
 # Papermill runs
 
 
+@pytest.fixture(scope="session")
+def run_cache(tmp_path_factory):
+    """A fresh run cache for this test session (one per xdist worker): no stale results from the
+    repository's cache, while notebooks that share a run specification still train it once."""
+    return tmp_path_factory.mktemp("run-cache")
+
+
 @pytest.fixture
-def kernel_env(monkeypatch, tmp_path):
-    """The kernel imports this checkout's hyla and caches runs under tmp_path (no stale results)."""
+def kernel_env(monkeypatch, tmp_path, run_cache):
+    """The kernel imports this checkout's hyla and caches runs in the session's fresh cache."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in (str(LIB), os.environ.get("PYTHONPATH", "")) if p))
-    monkeypatch.setenv("HYLA_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("HYLA_CACHE", str(run_cache))
+    # Compiled XLA executables are keyed by their full program, so the checkout's compilation cache is
+    # safe to share and saves most of a smoke run's time.
+    monkeypatch.setenv("HYLA_XLA_CACHE", os.environ.get("HYLA_XLA_CACHE") or str(ROOT / ".cache" / "xla"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return tmp_path
 

@@ -80,45 +80,63 @@ def compilation_cache(tmp_path_factory):
     cc.reset_cache()
 
 
-_SHARDED_SCRIPT = r"""
+_TWO_DEVICE_SCRIPT = r"""
 import json, sys
-import jax, numpy as np
+import jax
 from jax.sharding import NamedSharding, PartitionSpec
+import hyla.train
 from hyla.train import RunSpec, TrainConfig, train
 from hyla.transformer import ModelConfig
+
 d = json.loads(sys.argv[1])
 spec = RunSpec(d["task"], d["task_args"], ModelConfig(**d["model"]), TrainConfig(**d["train"]),
                tuple(d["seeds"]))
-res = train(spec, log=None)
-leaves = [x for x in jax.tree.leaves(res.model) if isinstance(x, jax.Array)]
-info = dict(
-    n_devices=len(jax.devices()),
-    n_leaves=len(leaves),
-    named=all(isinstance(x.sharding, NamedSharding) for x in leaves),
-    specs=sorted({str(x.sharding.spec) for x in leaves}),
-    device_sets=sorted({len(x.sharding.device_set) for x in leaves}),
-    shard_rows=sorted({s.data.shape[0] for x in leaves for s in x.addressable_shards}),
-    shard_devices=sorted({len({s.device for s in x.addressable_shards}) for x in leaves}),
-    records=res.records,
-)
+
+
+def describe(res):
+    leaves = [x for x in jax.tree.leaves(res.model) if isinstance(x, jax.Array)]
+    return dict(
+        n_leaves=len(leaves),
+        named=all(isinstance(x.sharding, NamedSharding) for x in leaves),
+        seed_spec=all(getattr(x.sharding, "spec", None) == PartitionSpec("seed") for x in leaves),
+        device_sets=sorted({len(x.sharding.device_set) for x in leaves}),
+        shard_rows=sorted({s.data.shape[0] for x in leaves for s in x.addressable_shards}),
+        records=res.records,
+    )
+
+
+out = dict(n_devices=len(jax.devices()), sharded=describe(train(spec, log=None)))
+# The same vmapped 2-seed program without sharding (all seeds on one device).
+hyla.train._seed_sharding = lambda n_seeds: None
+out["unsharded"] = describe(train(spec, log=None))
 with open(sys.argv[2], "w") as f:
-    json.dump(info, f)
+    json.dump(out, f)
 """
 
 
 @pytest.fixture(scope="module", autouse=True)
-def sharded_run(tmp_path_factory):
-    """Starts the 2-device run at module start (it overlaps the in-process tests)."""
-    out = tmp_path_factory.mktemp("sharded") / "result.json"
+def two_device_runs(tmp_path_factory):
+    """The 2-seed runs, in a 2-device subprocess started with the module (it overlaps the other
+    tests): one sharded over the devices (the default), one with sharding switched off."""
+    out = tmp_path_factory.mktemp("two_devices") / "result.json"
     env = dict(os.environ)
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2").strip()
     env["JAX_PLATFORMS"] = "cpu"
     env["PYTHONPATH"] = LIB + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.Popen(
-        [sys.executable, "-c", _SHARDED_SCRIPT, json.dumps(TWO_SEEDS.to_dict()), str(out)],
+        [sys.executable, "-c", _TWO_DEVICE_SCRIPT, json.dumps(TWO_SEEDS.to_dict()), str(out)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
-    yield proc, out
+    result = {}
+
+    def get():
+        if not result:
+            log, _ = proc.communicate(timeout=540)
+            assert proc.returncode == 0, log[-3000:]
+            result.update(json.loads(out.read_text()))
+        return result
+
+    yield get
     if proc.poll() is None:
         proc.kill()
         proc.wait()
@@ -135,8 +153,10 @@ def raven_run():
 
 
 @pytest.fixture(scope="module")
-def two_seed_run():
-    return train(TWO_SEEDS, log=None)
+def fresh_cached_run(tmp_path_factory):
+    """LOGIC trained again from scratch, through the run cache (first call: trains)."""
+    cache = str(tmp_path_factory.mktemp("runs"))
+    return cache, runs.load_or_train(LOGIC, cache_dir=cache, log=None)
 
 
 def by_key(records):
@@ -166,7 +186,7 @@ def test_schedule(steps, warmup, lr):
     cfg = TrainConfig(steps=steps, warmup_steps=warmup, lr=lr)
     sched = make_schedule(cfg)
     grid = np.arange(steps + 6)
-    got = np.asarray(jax.vmap(sched)(jnp.asarray(grid)), np.float64)
+    got = np.array([float(sched(int(t))) for t in grid])
     expected = np.array([ref_schedule(int(s), steps, warmup, lr) for s in grid])
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-10)
     assert got[0] == 0.0
@@ -218,10 +238,12 @@ NOT_DECAYED = {
 
 @pytest.fixture(scope="module")
 def small_params():
-    model = Transformer(LOGIC.model, key=jax.random.key(0))
-    params = eqx.filter(model, eqx.is_inexact_array)
-    # non-zero everywhere (zero biases would not show decay)
-    return jax.tree.map(lambda p: p + 0.5, params)
+    abstract = eqx.filter_eval_shape(lambda: Transformer(LOGIC.model, key=jax.random.key(0)))
+    params = eqx.filter(abstract, lambda x: isinstance(x, jax.ShapeDtypeStruct))
+    rng = np.random.default_rng(0)
+    # random, non-zero everywhere (zero biases would not show decay)
+    return jax.tree.map(
+        lambda a: jnp.asarray(0.5 + rng.random(a.shape), jnp.float32), params)
 
 
 def test_decay_mask_exactly_the_non_1d_arrays(small_params):
@@ -241,14 +263,18 @@ def test_adamw_decays_only_masked_params(small_params):
     params = small_params
     state = opt.init(params)
     zeros = jax.tree.map(jnp.zeros_like, params)
+
+    @jax.jit
+    def step(p, state):
+        upd, state = opt.update(zeros, state, p)
+        return optax.apply_updates(p, upd), state
+
     # update 0 runs at lr(0) = 0: nothing moves
-    upd, state = opt.update(zeros, state, params)
-    p1 = optax.apply_updates(params, upd)
+    p1, state = step(params, state)
     for a, b in zip(jax.tree.leaves(p1), jax.tree.leaves(params)):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     # update 1 at lr(1) = lr / warmup: kernels shrink by (1 - lr(1) wd), 1-D params do not move
-    upd, state = opt.update(zeros, state, p1)
-    p2 = optax.apply_updates(p1, upd)
+    p2, state = step(p1, state)
     lr1 = cfg.lr / cfg.warmup_steps
     flat1 = jax.tree_util.tree_flatten_with_path(p1)[0]
     flat2 = jax.tree_util.tree_flatten_with_path(p2)[0]
@@ -297,8 +323,9 @@ def test_eval_records(logic_run, raven_run):
     assert all(0.0 <= a <= 1.0 for a in acc)
 
 
-def test_determinism(logic_run):
-    again = train(LOGIC, log=None)
+def test_determinism(logic_run, fresh_cached_run):
+    _, again = fresh_cached_run  # the same spec trained again from scratch
+    assert again.cached is False
     assert again.records == logic_run.records
     for a, b in zip(array_leaves(again.model), array_leaves(logic_run.model)):
         np.testing.assert_array_equal(a, b)
@@ -319,36 +346,33 @@ def test_resume_from_checkpoint(logic_run, tmp_path):
     assert json.loads((ckpt / "progress.json").read_text())["done"] is True
 
 
-def test_vmapped_seeds_equal_single_seed_runs(logic_run, two_seed_run):
+def test_vmapped_seeds_equal_single_seed_runs(logic_run, two_device_runs):
+    info = two_device_runs()["unsharded"]  # seeds (0, 1) in one vmapped run, on one device
+    assert info["device_sets"] == [1]
     seed1 = train(LOGIC.replace(seeds=(1,)), log=None)
-    both = by_key(two_seed_run.records)
+    both = by_key(info["records"])
     single = {**by_key(logic_run.records), **by_key(seed1.records)}
     assert set(both) == set(single)
     keys = sorted(both)
-    np.testing.assert_allclose([both[k] for k in keys], [single[k] for k in keys], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose([both[k] for k in keys], [single[k] for k in keys],
+                               rtol=1e-5, atol=1e-6)
     # the two seeds really are different runs
-    s0 = by_key([r for r in two_seed_run.records if r["seed"] == 0])
-    s1 = {(st, 0, m): v for (st, _, m), v in by_key(
-        [r for r in two_seed_run.records if r["seed"] == 1]).items()}
+    s0 = {(st, m): v for (st, seed, m), v in both.items() if seed == 0}
+    s1 = {(st, m): v for (st, seed, m), v in both.items() if seed == 1}
     assert any(abs(s0[k] - s1[k]) > 1e-3 for k in s0)
 
 
-def test_sharded_over_two_devices(sharded_run, two_seed_run):
-    proc, out = sharded_run
-    log, _ = proc.communicate(timeout=540)
-    assert proc.returncode == 0, log[-3000:]
-    info = json.loads(out.read_text())
+def test_sharded_over_two_devices(two_device_runs):
+    info = two_device_runs()
     assert info["n_devices"] == 2
-    assert info["n_leaves"] > 0 and info["named"]
-    assert info["specs"] == ["PartitionSpec('seed',)"]
-    assert info["device_sets"] == [2] and info["shard_devices"] == [2]
-    assert info["shard_rows"] == [1]  # one seed per device
-    sharded = by_key(info["records"])
-    single = by_key(two_seed_run.records)
-    assert set(sharded) == set(single)
-    keys = sorted(single)
-    np.testing.assert_allclose([sharded[k] for k in keys], [single[k] for k in keys],
-                               rtol=1e-5, atol=1e-5)
+    sharded = info["sharded"]
+    assert sharded["n_leaves"] > 0 and sharded["named"] and sharded["seed_spec"]
+    assert sharded["device_sets"] == [2]  # every parameter lives on both devices
+    assert sharded["shard_rows"] == [1]  # one seed per device
+    a, b = by_key(sharded["records"]), by_key(info["unsharded"]["records"])
+    assert set(a) == set(b)
+    keys = sorted(a)
+    np.testing.assert_allclose([a[k] for k in keys], [b[k] for k in keys], rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,11 +380,9 @@ def test_sharded_over_two_devices(sharded_run, two_seed_run):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_load_or_train_cache(logic_run, tmp_path, monkeypatch):
-    cache = str(tmp_path / "runs")
-    first = runs.load_or_train(LOGIC, cache_dir=cache, log=None)
+def test_load_or_train_cache(fresh_cached_run, monkeypatch):
+    cache, first = fresh_cached_run
     assert first.cached is False
-    assert first.records == logic_run.records
     assert runs.is_cached(LOGIC, cache)
     assert os.path.basename(runs.run_dir(LOGIC, cache)).startswith("logic-")
 

@@ -223,7 +223,8 @@ def _figA8(preset: str) -> dict:
 
 def _tabA1(preset: str) -> dict:
     ablate = preset == "gpu"
-    return dict(methods=tuple(MIXERS), specs=base_specs(preset, ablate, tuple(MIXERS)),
+    methods = ("linear", "hyla") if preset == "smoke" else tuple(MIXERS)
+    return dict(methods=methods, all_methods=tuple(MIXERS), specs=base_specs(preset, ablate, methods),
                 paper=PAPER_TABLE_A1_SRAVEN, paper_not_implemented=PAPER_TABLE_A1_SRAVEN_NOT_IMPLEMENTED,
                 quick_shows_effect=QUICK_SHOWS_EFFECT, quick_note=QUICK_SEARCH_NOTE)
 

@@ -20,6 +20,9 @@ Splits (SPEC §B.2; names by meaning, SPEC §H.1):
 
 A sequence holds T = ``seq_len`` examples (x_t, f(x_t)) of one task; token t is
 concat(x_t, y_t) ∈ R^{L+1} with the last token's target zeroed (the query).
+``sample`` takes all its randomness from ONE ``jax.random.bits`` draw (fast to compile):
+same distributions as the official generator, not the same random stream.  The split
+shuffle and the fixed inputs do reproduce the official ones (PRNGKey(seed)).
 """
 
 from __future__ import annotations
@@ -103,13 +106,13 @@ def split_sizes(
 
 
 def _validate(num_variables, num_terms, heldout_fraction, unknown_fraction, seq_len) -> None:
-    if not (isinstance(num_variables, int) and num_variables >= 1):
+    if not (isinstance(num_variables, (int, np.integer)) and num_variables >= 1):
         raise ValueError(f"num_variables must be an integer >= 1, got {num_variables!r}")
     if not (0.0 <= unknown_fraction < 1.0):
         raise ValueError(f"unknown_fraction must be in [0, 1), got {unknown_fraction!r}")
     n_total = 2**num_variables
     n_known = n_total - int(n_total * unknown_fraction)
-    if not (isinstance(num_terms, int) and num_terms >= 1):
+    if not (isinstance(num_terms, (int, np.integer)) and num_terms >= 1):
         raise ValueError(f"num_terms must be an integer in [1, {n_known}], got {num_terms!r}")
     if num_terms > n_known:
         raise ValueError(
@@ -121,7 +124,7 @@ def _validate(num_variables, num_terms, heldout_fraction, unknown_fraction, seq_
     sizes = split_sizes(num_variables, num_terms, heldout_fraction, unknown_fraction)
     if sizes["train"] < 1:
         raise ValueError(f"heldout_fraction={heldout_fraction} leaves no training combination; use a smaller value in [0, 1)")
-    if not (isinstance(seq_len, int) and seq_len >= 2):
+    if not (isinstance(seq_len, (int, np.integer)) and seq_len >= 2):
         raise ValueError(f"seq_len must be an integer >= 2 (context + query), got {seq_len!r}")
 
 
@@ -163,11 +166,11 @@ class FuzzyLogic(eqx.Module):
         seed: int = 0,
     ):
         _validate(num_variables, num_terms, heldout_fraction, unknown_fraction, seq_len)
-        self.num_variables = num_variables
-        self.num_terms = num_terms
+        self.num_variables = int(num_variables)
+        self.num_terms = int(num_terms)
         self.heldout_fraction = float(heldout_fraction)
         self.unknown_fraction = float(unknown_fraction)
-        self.seq_len = seq_len
+        self.seq_len = int(seq_len)
         self.seed = jnp.asarray(seed, dtype=jnp.int32)
 
         n_total = 2**num_variables
