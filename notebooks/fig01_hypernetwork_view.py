@@ -256,7 +256,7 @@ for layer in range(L):
                     transform=ax.transAxes, fontsize=9, fontweight="bold")
 fig.colorbar(im, cax=fig.add_subplot(top[:, Hm]), label="a[h, q, k]")
 
-mid = outer[1].subgridspec(1, 4, width_ratios=[1.1, 1.4, 1.4, 1.1], wspace=0.45)
+mid = outer[1].subgridspec(1, 4, width_ratios=[1.1, 1.35, 1.35, 1.0], wspace=0.62)
 ax = fig.add_subplot(mid[0])
 width = 0.8 / len(keys)
 for j, k in enumerate(keys):
@@ -266,7 +266,7 @@ ax.set_xticks(np.arange(Hm) + 0.4 - width / 2, [str(i + 1) for i in range(Hm)])
 ax.set_xlabel("head h")
 ax.set_ylabel(f"code a[h, q, k], layer {shown_layer + 1}")
 ax.set_title(f"B: code of {len(keys)} (q, k) pairs, layer {shown_layer + 1}", fontsize=9)
-ax.legend(fontsize=6)
+ax.legend(fontsize=6, loc="best")
 dv, Dm = w1.shape[2], w1.shape[3]
 titles = (r"C: generated layer 1, $W^{(1)}_{q,k}=\sum_h a_{h,q,k} W^V_h$",
           r"D: generated layer 2, $(W^{(2)}_{q,k})^\top=(\sum_h a_{h,q,k} W^O_h)^\top$")

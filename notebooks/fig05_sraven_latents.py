@@ -46,6 +46,8 @@
 # runs. `quick`: the CPU configuration of Fig. 4 (see its search table); its title says whether the
 # accuracy there is high enough for the latent structure to mean anything — structure is expected only
 # where held-out accuracy is well above chance. `smoke`: pipeline only.
+# With the quick tier's F = 4 values, progression +2 and progression −2 generate identical rows
+# (+2 ≡ −2 mod 4), so rules C and E cannot be told apart there.
 #
 # Choices where the paper is silent (SPEC §E.2, §H.2): t-SNE rather than UMAP; the code of a slot is
 # the concatenation of its scores towards both visible bottom-row panels; codes standardised before
@@ -162,6 +164,7 @@ timer.__exit__(None, None, None)
 
 final_acc = {m: float(np.mean(runs.final_values(r, "heldout_accuracy"))) for m, r in results.items()}
 F = results["hyla"].spec.task_args["num_values"]
+unperm = "" if results["hyla"].spec.task_args["permute_features"] else ", unpermuted"
 chance = F ** -K
 dec = {m: [float(np.mean([r["value"] for r in decode_rows if r["method"] == m and r["layer"] == l]))
            for l in sorted({r["layer"] for r in decode_rows})] for m in results}
@@ -252,7 +255,7 @@ steps_done = results["hyla"].spec.train.steps
 pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
 prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
 best = max(range(len(layers)), key=lambda i: dec["hyla"][i])
-fig.suptitle(f"Fig. 5 sRAVEN latent codes [{preset}, K={K}, F={F}, {steps_done} steps]: {prefix}HYLA held-out "
+fig.suptitle(f"Fig. 5 sRAVEN latent codes [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}HYLA held-out "
              f"accuracy {final_acc['hyla']:.3f} (chance {chance:.3f}); HYLA rule decoding best in layer "
              f"{layers[best]} ({dec['hyla'][best]:.2f}, chance 0.125); cos(addition, difference) "
              f"{latent['cos'][5, 6]:.2f}.\nCodes: every query slot on unpermuted problems, labelled with its own "

@@ -128,12 +128,13 @@ for ax in axes[n:]:
 
 res0 = results[(config["methods"][0], *base)]
 K, F = res0.spec.task_args["num_features"], res0.spec.task_args["num_values"]
+unperm = "" if res0.spec.task_args["permute_features"] else ", unpermuted"
 steps_done = res0.spec.train.steps
 pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
 prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
 order = " < ".join(plotting.method_style(m).label for m in
                    sorted(config["methods"], key=lambda m: final_loss[(m, *base)]))
-fig.suptitle(f"Fig. A4 sRAVEN training loss [{preset}, K={K}, F={F}, {steps_done} steps]: {prefix}final "
+fig.suptitle(f"Fig. A4 sRAVEN training loss [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}final "
              f"training loss {order} (depth {base[0]}, width 1)", fontsize=9)
 fig.tight_layout()
 paths = plotting.save_figure(

@@ -98,6 +98,7 @@ plotting.use_style()
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.9))
 res0 = next(iter(results.values()))
 K, F = res0.spec.task_args["num_features"], res0.spec.task_args["num_values"]
+unperm = "" if res0.spec.task_args["permute_features"] else ", unpermuted"
 for ax, (metric, label, chance) in zip(axes, (
         ("heldout_accuracy", "held-out accuracy (all features)", F ** -K),
         ("heldout_feature_accuracy", "held-out per-feature accuracy", 1 / F),
@@ -119,7 +120,7 @@ trend = []
 for m in methods:
     a, b = float(np.mean(final[(m, fracs[0])])), float(np.mean(final[(m, fracs[-1])]))
     trend.append(f"{plotting.method_style(m).label} {a:.3f}→{b:.3f}")
-fig.suptitle(f"Fig. A5 sRAVEN [{preset}, K={K}, F={F}, {steps_done} steps]: {prefix}held-out accuracy "
+fig.suptitle(f"Fig. A5 sRAVEN [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}held-out accuracy "
              f"from {fracs[0]:.0%} to {fracs[-1]:.0%} held out: {', '.join(trend)} "
              f"(paper: falls with the fraction)", fontsize=9)
 fig.tight_layout()

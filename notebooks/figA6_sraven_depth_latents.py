@@ -128,6 +128,7 @@ fig, axes = plt.subplots(len(depths), 3, figsize=(14, 4.0 * len(depths)), squeez
 res0 = results[depths[0]]
 F = res0.spec.task_args["num_values"]
 K = res0.spec.task_args["num_features"]
+unperm = "" if res0.spec.task_args["permute_features"] else ", unpermuted"
 for row, d in enumerate(depths):
     s = shown[d]
     ax = axes[row, 0]
@@ -164,7 +165,7 @@ ax.legend(fontsize=7)
 steps_done = res0.spec.train.steps
 pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
 prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
-fig.suptitle(f"Fig. A6/A7 sRAVEN HYLA codes vs depth [{preset}, K={K}, F={F}, {steps_done} steps]: {prefix}"
+fig.suptitle(f"Fig. A6/A7 sRAVEN HYLA codes vs depth [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}"
              + "; ".join(f"depth {d}: held-out accuracy {acc[d]:.3f}, last-layer rule decoding "
                          f"{dec[d][-1]:.2f}" for d in depths) + " (chance 0.125)", fontsize=9)
 fig.tight_layout()

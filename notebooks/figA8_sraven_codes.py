@@ -36,6 +36,8 @@
 # **Presets.** The models are the Fig. 4 runs (shared cache entries): `gpu` (K = 4, depth 4,
 # 15 000 steps), `paper` (20M problems), `quick` (the CPU configuration of Fig. 4; structure is only
 # expected where held-out accuracy is well above chance — the title says so), `smoke` (pipeline).
+# With the quick tier's F = 4 values, progression +2 and progression −2 generate identical rows
+# (+2 ≡ −2 mod 4), so rules C and E cannot be told apart there.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
@@ -155,6 +157,8 @@ for r in range(len(RULES)):
     if r == 0:
         ax.set_ylabel("head")
     ax.set_title(f"{'ABCDEFGH'[r]} {RULES[r]}", fontsize=8)
+    if not np.any(hy_rules == r):
+        ax.text(0.5, 0.5, "no samples", transform=ax.transAxes, ha="center", fontsize=7)
 bottom = gs[1].subgridspec(1, 2 + len(cos_means), wspace=0.35, width_ratios=[1.2, 1.2] + [0.8] * len(cos_means))
 ax = fig.add_subplot(bottom[0, 0])
 ax.imshow(samples, cmap="RdBu_r", aspect="auto", vmin=-np.abs(samples).max(), vmax=np.abs(samples).max(),
@@ -185,11 +189,12 @@ for j, (m, cos) in enumerate(cos_means.items()):
 fig.colorbar(im, ax=ax, fraction=0.046)
 
 K, F = results["hyla"].spec.task_args["num_features"], results["hyla"].spec.task_args["num_values"]
+unperm = "" if results["hyla"].spec.task_args["permute_features"] else ", unpermuted"
 acc = float(np.mean(runs.final_values(results["hyla"], "heldout_accuracy")))
 pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
 prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
-fig.suptitle(f"Fig. A8 sRAVEN last-layer codes per rule [{preset}, K={K}, F={F}, {steps_done} steps]: {prefix}"
-             f"HYLA held-out accuracy {acc:.3f} (chance {F ** -K:.3f}); sample codes of the same rule "
+fig.suptitle(f"Fig. A8 sRAVEN last-layer codes per rule [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}"
+             f"HYLA held-out accuracy {acc:.3f} (chance {F ** -K:.3f});\nsample codes of the same rule "
              f"cosine {within:.2f} vs different rules {between:.2f}; cos(addition, difference) of rule "
              f"means {cos_means['hyla'][5, 6]:.2f}", fontsize=9)
 paths = plotting.save_figure(

@@ -121,9 +121,10 @@ res0 = results[ran[0]]
 steps_done = max(r.spec.train.steps for r in results.values())
 n_seeds = max(len(r.spec.seeds) for r in results.values())
 K, F = res0.spec.task_args["num_features"], res0.spec.task_args["num_values"]
+unperm = "" if res0.spec.task_args["permute_features"] else ", unpermuted"
 chance = 100 * F ** -K
 
-lines = [f"| paper row | mixer | ours acc×100 (K={K}, F={F}, {steps_done} steps, {n_seeds} seeds) | rank | "
+lines = [f"| paper row | mixer | ours acc×100 (K={K}, F={F}{unperm}, {steps_done} steps, {n_seeds} seeds) | rank | "
          "ours per-feature ×100 | paper acc×100 (K=4, 20M problems, 3 seeds) | rank |",
          "| --- | --- | --- | --- | --- | --- | --- |"]
 for m in methods:
@@ -161,7 +162,7 @@ for i, m in enumerate(methods):
     st = plotting.method_style(m)
     if m in ours:
         ax.bar(i - w / 2, ours[m][0], w, yerr=ours[m][1], color=st.color, capsize=3,
-               label=f"ours (K={K}, F={F}, {steps_done} steps)" if m == ran[0] else "_")
+               label=f"ours (K={K}, F={F}{unperm}, {steps_done} steps)" if m == ran[0] else "_")
     else:
         ax.text(i - w / 2, 1, "not run", rotation=90, ha="center", va="bottom", fontsize=7)
     pm, ps = PAPER_TABLE_A1_SRAVEN[m]
@@ -177,7 +178,7 @@ ax.text(1.0, -0.3, "not implemented (no official code): " + "; ".join(
     transform=ax.transAxes, ha="right", fontsize=6.5, color="0.35")
 pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
 prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
-ax.set_title(f"Table A1 sRAVEN [{preset}, K={K}, F={F}, {steps_done} steps]: {prefix}best "
+ax.set_title(f"Table A1 sRAVEN [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}\nbest "
              f"{PAPER_NAMES[best]}; {hyla_vs_linear}; {agreement}", fontsize=9)
 fig.tight_layout()
 paths = plotting.save_figure(

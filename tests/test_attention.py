@@ -66,6 +66,24 @@ def make_mha(mixer, seed=0, dropout=0.0, scale=0.5):
     return mha
 
 
+def random_model(cfg: ModelConfig, seed: int) -> Transformer:
+    """A Transformer of ``cfg`` with random weights, built without running its initialiser
+    (eval_shape, then numpy draws): the forward-pass tests need no init, and skipping it saves the
+    compilation of the initialisers."""
+    abstract = eqx.filter_eval_shape(lambda: Transformer(cfg, key=jax.random.key(0)))
+    rng = np.random.default_rng(seed)
+
+    def fill(leaf):
+        if not isinstance(leaf, jax.ShapeDtypeStruct):
+            return leaf
+        if len(leaf.shape) == 1:
+            return jnp.asarray(0.5 + 0.3 * rng.standard_normal(leaf.shape), leaf.dtype)
+        std = 1.0 / math.sqrt(math.prod(leaf.shape[:-1]))
+        return jnp.asarray(std * rng.standard_normal(leaf.shape), leaf.dtype)
+
+    return jax.tree.map(fill, abstract, is_leaf=lambda x: isinstance(x, jax.ShapeDtypeStruct))
+
+
 def with_params(mha, like):
     """``mha`` with the parameter values of ``like`` (another mixer)."""
     return eqx.tree_at(
@@ -297,8 +315,7 @@ def test_causal_outputs_ignore_the_future(mixer, x, bias):
 
 
 def test_causal_transformer_ignores_the_future():
-    cfg = ModelConfig(**dict(TINY, causal=True))
-    model = Transformer(cfg, key=jax.random.key(0))
+    model = random_model(ModelConfig(**dict(TINY, causal=True)), 0)
     rng = np.random.default_rng(14)
     x1 = rng.standard_normal((8, 5)).astype(np.float32)
     x2 = x1.copy()
@@ -389,23 +406,27 @@ def test_dropout_rate_zero_train_equals_inference(x, bias):
 
 
 def test_transformer_vmap_shared_key_shares_mask_over_batch():
-    cfg = ModelConfig(**dict(TINY, attention_dropout=0.5))
-    model = Transformer(cfg, key=jax.random.key(0))
+    model = random_model(ModelConfig(**dict(TINY, attention_dropout=0.5)), 1)
     x1 = np.random.default_rng(15).standard_normal((8, 5)).astype(np.float32)
     xb = jnp.asarray(np.broadcast_to(x1, (4, 8, 5)))  # 4 identical sequences
     key = jax.random.key(9)
-    out, _ = jax.vmap(lambda s: model(s, key=key))(xb)
-    out = np.asarray(out)
+    keys = jax.random.split(jax.random.key(9), 4)
+
+    @eqx.filter_jit  # one compilation for all four forward passes
+    def forward(model, xb, key, keys):
+        shared = jax.vmap(lambda s: model(s, key=key)[0])(xb)
+        per_element = jax.vmap(lambda s, k: model(s, key=k)[0])(xb, keys)
+        ref = model(xb[0], inference=True)[0]
+        single = model(xb[0], key=key)[0]
+        return shared, per_element, ref, single
+
+    out, out2, ref, single = (np.asarray(a) for a in forward(model, xb, key, keys))
     for b in range(1, 4):  # one shared mask: identical inputs give identical outputs
         np.testing.assert_array_equal(out[b], out[0])
-    ref, _ = model(jnp.asarray(x1), inference=True)
-    assert np.max(np.abs(out[0] - np.asarray(ref))) > 1e-4  # dropout was active
-    single, _ = model(jnp.asarray(x1), key=key)
-    np.testing.assert_allclose(out[0], np.asarray(single), rtol=1e-5, atol=1e-6)
+    assert np.max(np.abs(out[0] - ref)) > 1e-4  # dropout was active
+    np.testing.assert_allclose(out[0], single, rtol=1e-5, atol=1e-6)
     # sanity of this test: per-element keys would give different outputs
-    keys = jax.random.split(jax.random.key(9), 4)
-    out2, _ = jax.vmap(lambda s, k: model(s, key=k))(xb, keys)
-    assert np.max(np.abs(np.asarray(out2)[1] - np.asarray(out2)[0])) > 1e-4
+    assert np.max(np.abs(out2[1] - out2[0])) > 1e-4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -451,4 +472,4 @@ def test_invalid_head_dims_and_dropout_raise():
     with pytest.raises(ValueError, match="divisible"):
         MultiHeadAttention(D, 3, 8, 6, key=jax.random.key(0))
     with pytest.raises(ValueError, match="attention_dropout"):
-        MultiHeadAttention(D, H, 6, 6, attention_dropout=1.0, key=jax.random.key(0))
+        MultiHeadAttention(D, H, H * DK, H * DV, attention_dropout=1.0, key=jax.random.key(0))

@@ -1,9 +1,9 @@
 """The training engine (SPEC §A.11–A.12): schedule, weight-decay mask, short runs, determinism,
 resume, vmapped seeds, sharding over devices, and the run cache.
 
-Compile time dominates these tests on a small CPU, so (a) every run of the same shapes shares one
-module-scoped persistent compilation cache (a fresh temporary folder, restored afterwards), and
-(b) the sharded run starts in a subprocess when the module starts, so it overlaps the other tests.
+Compile time dominates these tests on a small CPU, so (a) runs of the same shapes share the
+library's persistent XLA cache (`runs.enable_compilation_cache`), and (b) the 2-device runs start
+in a subprocess when the module starts, so they overlap the other tests.
 """
 
 from __future__ import annotations
@@ -55,6 +55,10 @@ RAVEN = RunSpec(
 )
 TWO_SEEDS = LOGIC.replace(seeds=(0, 1))
 
+# With pytest-xdist and `--dist loadgroup`, this module's tests (which share compiled runs) stay on
+# one worker.
+pytestmark = pytest.mark.xdist_group("hyla_train")
+
 
 # ---------------------------------------------------------------------------------------------
 # module fixtures: compilation cache, the sharded subprocess, shared runs
@@ -65,14 +69,13 @@ _CACHE_OPTS = ("jax_compilation_cache_dir", "jax_persistent_cache_min_compile_ti
 
 
 @pytest.fixture(scope="module", autouse=True)
-def compilation_cache(tmp_path_factory):
-    """Runs of identical shapes compile once: a persistent cache, for this module only."""
+def compilation_cache():
+    """Runs of identical shapes compile once: the library's persistent XLA cache (the one that
+    `runs.load_or_train` switches on; $HYLA_XLA_CACHE moves it), restored afterwards."""
     from jax.experimental.compilation_cache import compilation_cache as cc
 
     old = {k: getattr(jax.config, k) for k in _CACHE_OPTS}
-    jax.config.update("jax_compilation_cache_dir", str(tmp_path_factory.mktemp("xla_cache")))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    runs.enable_compilation_cache()
     cc.reset_cache()
     yield
     for k, v in old.items():
@@ -85,9 +88,11 @@ import json, sys
 import jax
 from jax.sharding import NamedSharding, PartitionSpec
 import hyla.train
+from hyla.runs import enable_compilation_cache
 from hyla.train import RunSpec, TrainConfig, train
 from hyla.transformer import ModelConfig
 
+enable_compilation_cache()
 d = json.loads(sys.argv[1])
 spec = RunSpec(d["task"], d["task_args"], ModelConfig(**d["model"]), TrainConfig(**d["train"]),
                tuple(d["seeds"]))
@@ -115,31 +120,43 @@ with open(sys.argv[2], "w") as f:
 
 
 @pytest.fixture(scope="module", autouse=True)
-def two_device_runs(tmp_path_factory):
-    """The 2-seed runs, in a 2-device subprocess started with the module (it overlaps the other
-    tests): one sharded over the devices (the default), one with sharding switched off."""
+def two_device_runs(request, tmp_path_factory):
+    """The 2-seed runs, in a 2-device subprocess: one sharded over the devices (the default), one
+    with sharding switched off.  Started with the module so that it overlaps the other tests,
+    unless pytest-xdist may spread this module's tests over workers (``--dist load``): then it
+    starts when a test first needs it, so only one worker pays for it."""
     out = tmp_path_factory.mktemp("two_devices") / "result.json"
     env = dict(os.environ)
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2").strip()
     env["JAX_PLATFORMS"] = "cpu"
     env["PYTHONPATH"] = LIB + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _TWO_DEVICE_SCRIPT, json.dumps(TWO_SEEDS.to_dict()), str(out)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    result = {}
+    procs, result = [], {}
+
+    def start():
+        if not procs:
+            procs.append(subprocess.Popen(
+                [sys.executable, "-c", _TWO_DEVICE_SCRIPT, json.dumps(TWO_SEEDS.to_dict()),
+                 str(out)],
+                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            ))
+        return procs[0]
 
     def get():
         if not result:
+            proc = start()
             log, _ = proc.communicate(timeout=540)
             assert proc.returncode == 0, log[-3000:]
             result.update(json.loads(out.read_text()))
         return result
 
+    split_by_xdist = getattr(request.config.option, "dist", "no") == "load"
+    if not split_by_xdist:
+        start()
     yield get
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +198,8 @@ def ref_schedule(step, steps, warmup, lr):
     return 0.1 * lr + 0.9 * lr * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
-@pytest.mark.parametrize("steps,warmup,lr", [(100, 10, 2e-3), (61, 30, 1e-3), (500, 100, 3e-3)])
+@pytest.mark.parametrize("steps,warmup,lr",
+                         [(100, 10, 2e-3), (61, 30, 1e-3), (500, 100, 3e-3), (20, 0, 1e-3)])
 def test_schedule(steps, warmup, lr):
     cfg = TrainConfig(steps=steps, warmup_steps=warmup, lr=lr)
     sched = make_schedule(cfg)
@@ -189,7 +207,7 @@ def test_schedule(steps, warmup, lr):
     got = np.array([float(sched(int(t))) for t in grid])
     expected = np.array([ref_schedule(int(s), steps, warmup, lr) for s in grid])
     np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-10)
-    assert got[0] == 0.0
+    assert got[0] == (0.0 if warmup else pytest.approx(lr, rel=1e-6))
     assert got[warmup] == pytest.approx(lr, rel=1e-6)
     assert got[steps - warmup] == pytest.approx(0.1 * lr, rel=1e-6)
     assert got[steps - warmup - 1] > 0.1 * lr * (1 + 1e-6)  # cosine still running just before

@@ -19,7 +19,8 @@ RAVEN = dict(num_layers=4, emb_dim=128, num_heads=16, qk_dim=64, v_dim=64, mlp_d
 # the small transformer (same shapes as in test_attention.py: compiled ops are shared)
 TINY = dict(num_layers=2, emb_dim=16, num_heads=4, qk_dim=8, v_dim=8, mlp_dim=32, seq_len=8,
             token_dim=5, output_dim=1, mixer="hyla")
-VOCAB = dict(TINY, token_dim=None, vocab_size=128, output_dim=None, num_layers=1, causal=True)
+# a vocabulary model whose blocks have the shapes of RAVEN's (their initialisers compile once)
+VOCAB = dict(RAVEN, token_dim=None, vocab_size=64, output_dim=None, num_layers=1, causal=True)
 TRUNC_STD = 0.87962566103423978  # std of a standard normal truncated to [-2, 2]
 
 
@@ -162,9 +163,10 @@ def test_init_rate_gamma():
 
 def test_vocab_embedding_init_std(vocab_model):
     e = np.asarray(vocab_model.embed_w, np.float64)
-    assert e.shape == (128, 16)
-    assert abs(e.std() * math.sqrt(16) - 1.0) < 0.07  # Normal(0, 1/D)
-    assert abs(e.mean()) < 4 / math.sqrt(16) / math.sqrt(e.size)
+    D = VOCAB["emb_dim"]
+    assert e.shape == (VOCAB["vocab_size"], D)
+    assert abs(e.std() * math.sqrt(D) - 1.0) < 0.05  # Normal(0, 1/D)
+    assert abs(e.mean()) < 4 / math.sqrt(D) / math.sqrt(e.size)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,30 +189,27 @@ def np_mlp(x, mlp):
     return np_gelu_tanh(x @ f(mlp.w_in) + f(mlp.b_in)) @ f(mlp.w_out) + f(mlp.b_out)
 
 
-def randomize_non_attention(model, seed):
-    """Non-trivial LayerNorm affines (scale 1 + noise) and MLP/embedding/head biases."""
+def random_model(cfg: ModelConfig, seed: int) -> Transformer:
+    """A Transformer of ``cfg`` with random weights everywhere (LayerNorm affines and biases
+    included), built without running its initialiser (eval_shape, then numpy draws): the
+    forward-pass tests need no init, and skipping it saves compiling the initialisers."""
+    abstract = eqx.filter_eval_shape(lambda: Transformer(cfg, key=jax.random.key(0)))
     rng = np.random.default_rng(seed)
 
-    def where(m):
-        out = [m.embed_b, m.head_b, m.ln_final.weight, m.ln_final.bias]
-        for b in m.blocks:
-            out += [b.ln_mixer.weight, b.ln_mixer.bias, b.ln_mlp.weight, b.ln_mlp.bias,
-                    b.mlp.b_in, b.mlp.b_out]
-        return out
+    def fill(leaf):
+        if not isinstance(leaf, jax.ShapeDtypeStruct):
+            return leaf
+        if len(leaf.shape) == 1:
+            return jnp.asarray(0.5 + 0.3 * rng.standard_normal(leaf.shape), leaf.dtype)
+        std = 1.0 / math.sqrt(math.prod(leaf.shape[:-1]))
+        return jnp.asarray(std * rng.standard_normal(leaf.shape), leaf.dtype)
 
-    leaves = where(model)
-    is_scale = [leaf is model.ln_final.weight for leaf in leaves]
-    for b in model.blocks:
-        is_scale = [s or leaf is b.ln_mixer.weight or leaf is b.ln_mlp.weight
-                    for s, leaf in zip(is_scale, leaves)]
-    new = [jnp.asarray(float(s) + 0.3 * rng.standard_normal(leaf.shape), jnp.float32)
-           for s, leaf in zip(is_scale, leaves)]
-    return eqx.tree_at(where, model, new)
+    return jax.tree.map(fill, abstract, is_leaf=lambda x: isinstance(x, jax.ShapeDtypeStruct))
 
 
 @pytest.fixture(scope="module")
 def tiny_model():
-    return randomize_non_attention(Transformer(ModelConfig(**TINY), key=jax.random.key(6)), 7)
+    return random_model(ModelConfig(**TINY), 6)
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +251,7 @@ def test_transformer_composition_and_code_shape(tiny_model, tokens):
     L, H, T = TINY["num_layers"], TINY["num_heads"], TINY["seq_len"]
     assert code.shape == (L, H, T, T)
     np.testing.assert_allclose(np.asarray(out), y, rtol=1e-4, atol=1e-4)
-    np.testing.assert_allclose(np.asarray(code), np.stack(codes), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(code), np.stack(codes), rtol=1e-4, atol=2e-5)
     # batched over a leading axis with vmap
     outs, codes_b = jax.vmap(lambda s: m(s, inference=True))(jnp.stack([tokens, tokens]))
     assert outs.shape == (2, T, TINY["output_dim"]) and codes_b.shape == (2, L, H, T, T)
@@ -265,9 +264,10 @@ def vocab_model():
 
 def test_vocabulary_input_and_tied_head(vocab_model):
     m = vocab_model
-    T, V, D = VOCAB["seq_len"], VOCAB["vocab_size"], VOCAB["emb_dim"]
+    V, D = VOCAB["vocab_size"], VOCAB["emb_dim"]
     assert m.head_w is None and m.embed_b is None and m.embed_w.shape == (V, D)
-    ids = np.array([3, 0, 127, 4, 4, 1, 9, 3])
+    ids = np.array([3, 0, 63, 4, 4, 1, 9, 3])
+    T = len(ids)
     out, code = m(jnp.asarray(ids), inference=True)
     assert out.shape == (T, V) and code.shape == (1, VOCAB["num_heads"], T, T)
     e = np.asarray(m.embed_w, np.float64)

@@ -99,18 +99,24 @@ class ExchangeableMixture(eqx.Module):
         return self.vocab + 2
 
     def sample(self, key: PRNGKeyArray, batch_size: int, split: str = "train",
-               length: int | None = None) -> ExchangeableBatch:
-        """B sequences; ``length`` fixes L (else uniform in [min_len, max_len] per sequence)."""
+               length: int | None = None, pad: bool = True) -> ExchangeableBatch:
+        """B sequences; ``length`` fixes L (else uniform in [min_len, max_len] per sequence).
+
+        With ``pad`` (the training format) every sequence has max_len + 1 tokens, PAD after the L
+        real ones; ``pad=False`` with a fixed ``length`` gives exactly L + 1 tokens (any L).
+        """
         if split not in SPLITS:
             raise ValueError(f"split={split!r}; allowed: {SPLITS}")
+        if length is not None and pad and not 1 <= length <= self.max_len:
+            raise ValueError(f"length={length} with pad=True must be in [1, max_len={self.max_len}]")
         kz, kx, kl = jax.random.split(key, 3)
-        t = self.max_len if length is None else int(length)
+        t = self.max_len if (length is None or pad) else int(length)
         z = jax.random.categorical(kz, self.log_prior, shape=(batch_size,))
         tok = jax.random.categorical(kx, self.log_theta[z][:, None, :], shape=(batch_size, t))
         if length is None:
             n = jax.random.randint(kl, (batch_size,), self.min_len, self.max_len + 1)
         else:
-            n = jnp.full((batch_size,), t)
+            n = jnp.full((batch_size,), int(length))
         real = jnp.arange(t)[None, :] < n[:, None]
         tok = jnp.where(real, tok, self.pad_token)
         counts = jnp.sum(jax.nn.one_hot(tok, self.vocab) * real[..., None], axis=1)
@@ -190,7 +196,7 @@ def bayes_attention_readout(task: ExchangeableMixture, mixer: str, x: Int[Array,
         out, _ = mha(one_hot_inputs(task, xi), inference=True)
         return out[0]
 
-    out = jax.vmap(one)(x)
+    out = jax.lax.map(one, x)  # one sequence at a time: O(T^2) memory, not O(B T^2)
     if mixer == "softmax":
         return out[:, : task.vocab]
     logits = out[:, : task.num_latents]
