@@ -6,7 +6,7 @@ PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PRESET  ?= quick
 # 2 pytest-xdist workers: the notebook smoke runs go in parallel; override e.g. `make test PYTEST_ARGS=-n0`.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --dist loadgroup
 # The checkout's lib/ first on the path, so this checkout's hyla is used even by an environment made elsewhere.
 export PYTHONPATH := $(CURDIR)/lib$(if $(PYTHONPATH),:$(PYTHONPATH))
 

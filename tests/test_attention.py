@@ -388,6 +388,8 @@ def test_dropout_inference_is_deterministic(x, bias):
     # train mode: keys matter, and a key is required
     t1, _ = mha(xs, bs, key=jax.random.key(1))
     t2, _ = mha(xs, bs, key=jax.random.key(2))
+    t1_again, _ = mha(xs, bs, key=jax.random.key(1))
+    np.testing.assert_array_equal(np.asarray(t1_again), np.asarray(t1))  # same key, same mask
     assert np.max(np.abs(np.asarray(t1) - np.asarray(t2))) > 1e-3
     assert np.max(np.abs(np.asarray(t1) - np.asarray(o_none))) > 1e-3
     with pytest.raises(ValueError, match="key"):

@@ -15,11 +15,16 @@ from hyla import paths
 from hyla.train import RunResult, RunSpec, Trainer
 
 
-def enable_compilation_cache(path: str = "") -> str:
-    """Keep XLA executables on disk so a re-run (or the tests after a run) skips compilation."""
+def enable_compilation_cache(path: str = "", cache_dir: str = "") -> str | None:
+    """Keep XLA executables on disk so a re-run (or the tests after a run) skips compilation.
+
+    Leaves an already configured JAX compilation cache alone.
+    """
     import jax
 
-    path = path or os.environ.get("HYLA_XLA_CACHE") or str(paths.cache_dir().parent / "xla")
+    if jax.config.jax_compilation_cache_dir:
+        return jax.config.jax_compilation_cache_dir
+    path = path or os.environ.get("HYLA_XLA_CACHE") or str(paths.cache_dir(cache_dir).parent / "xla")
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
     return path
@@ -41,7 +46,7 @@ def load_or_train(
     spec: RunSpec, cache_dir: str = "", name: str = "", log=print, use_cache: bool = True
 ) -> RunResult:
     """The finished run of ``spec``: from the cache, resumed, or trained."""
-    enable_compilation_cache()
+    enable_compilation_cache(cache_dir=cache_dir)
     d = run_dir(spec, cache_dir) if use_cache else None
     trainer = Trainer(spec)
     cached = d is not None and is_cached(spec, cache_dir)

@@ -126,6 +126,7 @@ class RunResult:
     train_time_s: float
     steps_per_s: float
     tasks: eqx.Module  # stacked over seeds
+    cached: bool = False  # loaded finished from the run cache (hyla.runs)
 
     def model_for_seed(self, i: int) -> Transformer:
         return jax.tree.map(lambda x: x[i] if eqx.is_array(x) else x, self.model)
