@@ -175,8 +175,19 @@ ax.set_title(f"D: t-SNE of {plotting.method_style(config['latent_method']).label
 fig.colorbar(sc, ax=ax, label="lower-index term")
 
 steps_done = results[("hyla", n_star, f_star)].spec.train.steps
-verdict = ("HYLA > linear" if means["hyla"] > means["linear"] else "HYLA ≤ linear (paper: HYLA > linear)")
-if means["softmax"] > means["hyla"]:
+
+
+def compare(a, b):
+    """'>' / '<' when the gap exceeds the combined s.e. over seeds, else '≈'."""
+    gap = means[a] - means[b]
+    se = float(np.hypot(plotting.mean_sem(head[a])[1], plotting.mean_sem(head[b])[1]))
+    return ">" if gap > se else "<" if gap < -se else "≈"
+
+
+verdict = f"HYLA {compare('hyla', 'linear')} linear"
+if compare("hyla", "linear") != ">":
+    verdict += " (within s.e. or worse; paper: HYLA > linear)"
+if compare("softmax", "hyla") == ">":
     verdict += "; softmax leads at this budget (paper, 50k steps: HYLA > softmax)"
 fig.suptitle(f"Fig. 2 fuzzy logic [{preset}, {steps_done} steps]: N={n_star}, {f_star:.0%} held out — "
              f"{verdict}. Paper R²: HYLA 0.81, softmax 0.63, linear 0.60", fontsize=9)

@@ -31,6 +31,8 @@
 # * **A / B** — t-SNE (scikit-learn, PCA init) of the final-layer (A) and first-layer (B) codes of
 #   the HYLA model on held-out combinations, coloured by the slot's rule (left) and by its target
 #   value (right). Paper: final-layer codes cluster by rule, early-layer codes by target magnitude.
+#   First-layer codes depend only on the tokens involved (the query slot is an all-zero token), so
+#   they take few distinct values and many points coincide; the titles give the number of distinct codes.
 # * **E** — cosine similarity of the per-rule mean final-layer codes (8 × 8), codes centred by their
 #   overall mean first (raw attention scores share a large common component that makes every pair
 #   look alike). Paper: addition (F) and difference (G) have nearly identical codes.
@@ -179,12 +181,15 @@ plotting.use_style()
 fig, axes = plt.subplots(2, 4, figsize=(17, 8.2))
 rule_cmap = plt.get_cmap("tab10")
 L = latent["x"].shape[1]
+n_distinct = {layer: len(np.unique(np.round(latent["x"][pick, layer], 5), axis=0)) for layer in (0, L - 1)}
 for col, (emb, layer_name) in enumerate(((emb_final, f"final layer {L}"), (emb_early, "layer 1"))):
     ax = axes[0, 2 * col]
     for r, name in enumerate(RULES):
         sel = latent["rules"][pick] == r
         ax.scatter(emb[sel, 0], emb[sel, 1], s=5, color=rule_cmap(r), label=f"{'ABCDEFGH'[r]} {name}")
-    ax.set_title(f"{'AB'[col]}: t-SNE, {layer_name}, by rule", fontsize=9)
+    nd = n_distinct[L - 1 if col == 0 else 0]
+    ax.set_title(f"{'AB'[col]}: t-SNE, {layer_name}, by rule\n({len(pick)} slots, {nd} distinct codes)",
+                 fontsize=9)
     ax.set_xticks([]), ax.set_yticks([])
     if col == 0:
         ax.legend(fontsize=6, markerscale=2.5, loc="best", ncol=1)
@@ -200,7 +205,7 @@ ax.grid(False)
 ax.set_xticks(range(8), list("ABCDEFGH"))
 ax.set_yticks(range(8), [f"{'ABCDEFGH'[r]} {n}" for r, n in enumerate(RULES)], fontsize=7)
 fig.colorbar(im, ax=ax, label="cosine")
-ax.set_title(f"E: per-rule mean codes, centred (HYLA, layer {L})\ncos(F addition, G difference) = "
+ax.set_title(f"E: centred per-rule mean codes, HYLA L{L}\ncos(F addition, G difference) = "
              f"{latent['cos'][5, 6]:.2f}", fontsize=9)
 
 ax = axes[1, 1]  # F

@@ -119,7 +119,7 @@ def _ext01(preset: str) -> dict:
 
 EXCH_TASK = {
     "smoke": dict(num_latents=4, vocab=8, min_len=1, max_len=16, concentration=1.0),
-    "quick": dict(num_latents=4, vocab=8, min_len=1, max_len=64, concentration=1.0),
+    "quick": dict(num_latents=4, vocab=8, min_len=1, max_len=32, concentration=1.0),
     "gpu": dict(num_latents=4, vocab=8, min_len=1, max_len=256, concentration=1.0),
     "paper": dict(num_latents=4, vocab=8, min_len=1, max_len=256, concentration=1.0),
 }
@@ -132,15 +132,15 @@ EXCH_MODELS = {
 EXCH_TRAIN = {
     "smoke": TrainConfig(steps=12, batch_size=16, lr=3e-3, weight_decay=0.01, warmup_steps=2,
                          eval_every=6, eval_size=64, eval_batch_size=64),
-    "quick": TrainConfig(steps=1500, batch_size=64, lr=3e-3, weight_decay=0.01, warmup_steps=100,
-                         eval_every=250, eval_size=1024, eval_batch_size=512),
+    "quick": TrainConfig(steps=400, batch_size=32, lr=3e-3, weight_decay=0.01, warmup_steps=40,
+                         eval_every=100, eval_size=512, eval_batch_size=256),
     "gpu": TrainConfig(steps=10_000, batch_size=256, lr=1e-3, weight_decay=0.01, warmup_steps=500,
                        eval_every=1000, eval_size=4096, eval_batch_size=1024),
     "paper": TrainConfig(steps=50_000, batch_size=256, lr=1e-3, weight_decay=0.01,
                          warmup_steps=1000, eval_every=5000, eval_size=16_384,
                          eval_batch_size=1024),
 }
-EXCH_SEEDS = {"smoke": (0,), "quick": (0, 1), "gpu": (0, 1, 2), "paper": (0, 1, 2)}
+EXCH_SEEDS = {"smoke": (0,), "quick": (0, 1, 2), "gpu": (0, 1, 2), "paper": (0, 1, 2)}
 
 
 def exchangeable_spec(preset: str, mixer: str) -> RunSpec:
@@ -160,10 +160,13 @@ def _ext02(preset: str) -> dict:
         methods=methods,
         specs={m: exchangeable_spec(preset, m) for m in methods},
         eval_lengths=eval_lengths,
-        eval_size={"smoke": 64, "quick": 1024, "gpu": 4096, "paper": 16_384}[preset],
+        # beyond the training lengths (no padding): does the learned model extrapolate in L?
+        extrapolation_lengths=(2 * max_len, 4 * max_len),
+        eval_size={"smoke": 32, "quick": 512, "gpu": 4096, "paper": 16_384}[preset],
+        extrapolation_size={"smoke": 16, "quick": 128, "gpu": 1024, "paper": 4096}[preset],
         # the constructions with the right parameters: no training, lengths up to 4x max_len
         analytic_lengths=tuple(2 ** i for i in range(0, {"smoke": 5, "quick": 9, "gpu": 11,
-                                                         "paper": 11}[preset])),
+                                                         "paper": 12}[preset])),
         analytic_size={"smoke": 32, "quick": 256, "gpu": 1024, "paper": 4096}[preset],
     )
 

@@ -5,7 +5,7 @@ reachable offline, so every tier here trains on a local text file (default: CPyt
 ``pydoc_data.topics``, character level) -- a qualitative substitute, labelled as such.
 
 * ``quick`` (SPEC §F): 2 layers, D 64, 4 heads (d_k = d_v = 16), MLP 128, seq 64, batch 32,
-  lr 3e-3, 500 steps, 3 vmapped seeds.
+  lr 3e-3, 400 steps, 3 vmapped seeds.
 * ``gpu`` (SPEC §F): 4 layers, D 256, 8 heads, seq 128, batch 64, 5 000 steps, 3 seeds.
 * ``paper``: the C4 model as far as known (SPEC §D.1 / Table A3: 6 layers, D 512, 8 heads,
   kqv_dim 64 per head, MLP 2048, batch 256); the corpus is substituted (vocabulary = the corpus's
@@ -38,7 +38,7 @@ MODELS = {
 TRAIN = {
     "smoke": TrainConfig(steps=12, batch_size=8, lr=3e-3, warmup_steps=2, eval_every=6,
                          eval_size=32, eval_batch_size=32),
-    "quick": TrainConfig(steps=500, batch_size=32, lr=3e-3, weight_decay=0.1, warmup_steps=50,
+    "quick": TrainConfig(steps=400, batch_size=32, lr=3e-3, weight_decay=0.1, warmup_steps=50,
                          eval_every=100, eval_size=512, eval_batch_size=256),
     "gpu": TrainConfig(steps=5000, batch_size=64, lr=1e-3, weight_decay=0.1, warmup_steps=200,
                        eval_every=250, eval_size=2048, eval_batch_size=512),

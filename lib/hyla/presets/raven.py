@@ -77,7 +77,7 @@ TRAIN = {
     "quick": TrainConfig(steps=600, batch_size=32, lr=3e-3, weight_decay=0.1, warmup_steps=30,
                          eval_every=150, eval_size=1024, eval_batch_size=512),
     "gpu": TrainConfig(steps=15_000, batch_size=128, lr=1e-3, weight_decay=0.1, warmup_steps=1000,
-                       eval_every=2500, eval_size=8192, eval_batch_size=1024),
+                       eval_every=2500, eval_size=8192, eval_batch_size=1024, log_every=500),
     "paper": RAVEN_PAPER_TRAIN,
 }
 # Shorter runs for the ablations (Fig. 5C/D, Fig. A5, Table A1) where the preset needs them.

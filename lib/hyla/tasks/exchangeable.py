@@ -27,6 +27,8 @@ token and whose score is the same for every real token.
   log-likelihood of every z: with the log prior as output bias, the exact log posterior for every L.
 * ``hyla`` (one head: the RMSHead code of a positive score is 1): values -log theta >= 0 pass the ReLU
   unchanged, the second generated layer sums them -> the same exact log posterior.
+* ``softmax`` with the log-likelihood values AVERAGES them: log pi + (1/L) sum_i log theta_z[x_i],
+  a posterior tempered by 1/L -- normalising over keys discards L, which the posterior needs.
 """
 
 from __future__ import annotations
@@ -138,21 +140,30 @@ def one_hot_inputs(task: ExchangeableMixture, x: Int[Array, " T"]) -> Float[Arra
     return jax.nn.one_hot(x, task.vocab_size)
 
 
-def bayes_attention(task: ExchangeableMixture, mixer: str, softmax_read_score: float = -30.0):
-    """A one-head :class:`hyla.attention.MultiHeadAttention` on one-hot inputs (D = V + 2) whose
-    output at the READ query is
+def bayes_attention(task: ExchangeableMixture, mixer: str, values: str | None = None,
+                    softmax_read_score: float = -30.0):
+    """A one-head :class:`hyla.attention.MultiHeadAttention` on one-hot inputs (D = V + 2).
 
-    * ``softmax``: the empirical frequencies n / L (first V dims),
-    * ``linear`` / ``hyla``: sum_i log theta_z[x_i] (first K dims) + log pi (output bias), i.e. the
-      unnormalised exact log posterior.
+    Scores: q_READ = 1 and k = 1 for the V symbols, so every real token gets the same score; PAD keys
+    get 0 (adding nothing to the linear and HYLA sums) and, for softmax, READ and PAD keys get
+    ``softmax_read_score`` (weight ~0).  ``values``:
 
-    Scores: q_READ = 1, k = 1 for the V symbols, 0 for PAD (so PAD adds nothing to the linear and
-    HYLA sums); the READ key gets ``softmax_read_score`` for softmax (~0 weight) and 0 otherwise.
+    * ``"onehot"`` (softmax default): values one-hot(x_i) -> output (first V dims) = the empirical
+      frequencies n / L, the kernel mean embedding of the tokens;
+    * ``"loglik"`` (linear / HYLA default): values log theta_.[x_i] (HYLA: -log theta >= 0 through the
+      ReLU, then negated by W^O), log prior as output bias -> output (first K dims) =
+      log pi + sum_i log theta_.[x_i], the exact unnormalised log posterior, for linear attention
+      and HYLA; for softmax the same values are AVERAGED: log pi + (1/L) sum_i log theta_.[x_i].
     """
     from hyla.attention import MultiHeadAttention
 
+    if mixer not in ("softmax", "linear", "hyla"):
+        raise ValueError(f"mixer={mixer!r}; allowed: softmax, linear, hyla")
+    values = values or ("onehot" if mixer == "softmax" else "loglik")
+    if values not in ("onehot", "loglik") or (values == "onehot" and mixer != "softmax"):
+        raise ValueError(f"values={values!r} with mixer={mixer!r}; allowed: onehot (softmax), loglik")
     V, K, D = task.vocab, task.num_latents, task.vocab_size
-    dv = V if mixer == "softmax" else K
+    dv = V if values == "onehot" else K
     mha = MultiHeadAttention(D, 1, 1, dv, mixer, attention_dropout=0.0, key=jax.random.key(0))
     wq = np.zeros((D, 1, 1), np.float32)
     wq[task.read_token] = 1.0
@@ -165,19 +176,14 @@ def bayes_attention(task: ExchangeableMixture, mixer: str, softmax_read_score: f
     wo = np.zeros((1, dv, D), np.float32)
     bo = np.zeros((D,), np.float32)
     log_theta = np.asarray(task.log_theta)  # [K, V]
-    if mixer == "softmax":
+    if values == "onehot":
         wv[:V, 0, :] = np.eye(V)
         wo[0, :, :V] = np.eye(V)
-    elif mixer == "linear":
-        wv[:V, 0, :] = log_theta.T
-        wo[0, :, :K] = np.eye(K)
-        bo[:K] = np.asarray(task.log_prior)
-    elif mixer == "hyla":
-        wv[:V, 0, :] = -log_theta.T  # >= 0, passes the ReLU
-        wo[0, :, :K] = -np.eye(K)
-        bo[:K] = np.asarray(task.log_prior)
     else:
-        raise ValueError(f"mixer={mixer!r}; allowed: softmax, linear, hyla")
+        sign = -1.0 if mixer == "hyla" else 1.0  # HYLA: -log theta >= 0 passes the ReLU
+        wv[:V, 0, :] = sign * log_theta.T
+        wo[0, :, :K] = sign * np.eye(K)
+        bo[:K] = np.asarray(task.log_prior)
     zeros = lambda a: jnp.zeros_like(a)  # noqa: E731
     return eqx.tree_at(
         lambda m: (m.w_query, m.w_key, m.w_value, m.w_out, m.b_query, m.b_key, m.b_value, m.b_out),
@@ -187,20 +193,29 @@ def bayes_attention(task: ExchangeableMixture, mixer: str, softmax_read_score: f
     )
 
 
-def bayes_attention_readout(task: ExchangeableMixture, mixer: str, x: Int[Array, "B T"]):
-    """Batched output of :func:`bayes_attention` at the READ position: [B, V] frequencies
-    (softmax) or [B, K] log posteriors (linear, hyla; normalised here)."""
-    mha = bayes_attention(task, mixer)
+def bayes_attention_readout(task: ExchangeableMixture, mixer: str, x: Int[Array, "B T"],
+                            values: str | None = None):
+    """Output of :func:`bayes_attention` at the READ position for a batch: [B, V] frequencies
+    (``values="onehot"``) or [B, K] normalised log posteriors (``"loglik"``)."""
+    mha = bayes_attention(task, mixer, values)
+    values = values or ("onehot" if mixer == "softmax" else "loglik")
 
     def one(xi):
         out, _ = mha(one_hot_inputs(task, xi), inference=True)
         return out[0]
 
     out = jax.lax.map(one, x)  # one sequence at a time: O(T^2) memory, not O(B T^2)
-    if mixer == "softmax":
+    if values == "onehot":
         return out[:, : task.vocab]
     logits = out[:, : task.num_latents]
     return logits - jax.nn.logsumexp(logits, axis=-1, keepdims=True)
+
+
+def cme_l1_rate(task: ExchangeableMixture) -> float:
+    """c with E||n/L - theta_z||_1 ~ c / sqrt(L) (central limit theorem, averaged over z uniform):
+    c = mean_z sum_v sqrt(2 theta_zv (1 - theta_zv) / pi)."""
+    theta = np.exp(np.asarray(task.log_theta, np.float64))
+    return float(np.mean(np.sum(np.sqrt(2 * theta * (1 - theta) / np.pi), axis=-1)))
 
 
 # ----------------------------------------------------------------------------------------------
