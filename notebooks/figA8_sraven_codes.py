@@ -19,7 +19,8 @@
 # **What the figure shows.** The raw latent codes behind Fig. 5: for a query slot of the missing panel,
 # its attention scores (after the mixer's normalisation) towards the same slot in the two visible
 # bottom-row panels, for every head, in the last layer — read on **unpermuted** problems from
-# held-out rule combinations, each slot labelled with its own rule (the official callback kept only
+# training and held-out rule combinations (so every rule appears), each slot labelled with its own
+# rule (the official callback kept only
 # the last slot, whose rule is the maximum rule index of the problem; SPEC §E.1).
 #
 # * **Top row** — the mean code of each rule (heads × the two keys), HYLA.
@@ -80,7 +81,7 @@ results = {m: runs.load_or_train(presets.apply_overrides(s, steps, num_seeds), c
 print("load average (1/5/15 min):", os.getloadavg())
 
 # %%
-# Last-layer codes of every query slot on unpermuted held-out problems (seed 0 of each method).
+# Last-layer codes of every query slot on unpermuted problems of both splits (seed 0 of each method).
 
 
 def slot_codes(res, n, split="heldout_combos", chunk=1024):
@@ -95,8 +96,10 @@ def slot_codes(res, n, split="heldout_combos", chunk=1024):
 
 
 codes, labels, cos_means = {}, {}, {}
-for m, res in results.items():
-    codes[m], labels[m] = slot_codes(res, config["latent_size"])
+for m, res in results.items():  # both splits, so that every rule appears
+    parts = [slot_codes(res, config["latent_size"], split) for split in ("train", "heldout_combos")]
+    codes[m] = np.concatenate([c for c, _ in parts])
+    labels[m] = np.concatenate([r for _, r in parts])
     flat = codes[m].reshape(len(codes[m]), -1)
     cos_means[m] = analysis.class_mean_cosine(flat - flat.mean(0), labels[m], len(RULES))
 

@@ -169,7 +169,7 @@ def _fig04(preset: str) -> dict:
 def _latent_common(preset: str) -> dict:
     return dict(
         latent_size={"smoke": 64, "quick": 512, "gpu": 4096, "paper": 8192}[preset],
-        tsne_size={"smoke": 64, "quick": 600, "gpu": 2000, "paper": 4000}[preset],
+        tsne_size={"smoke": 64, "quick": 300, "gpu": 2000, "paper": 4000}[preset],
         quick_shows_effect=QUICK_SHOWS_EFFECT, quick_note=QUICK_SEARCH_NOTE,
     )
 
