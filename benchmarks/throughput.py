@@ -159,6 +159,25 @@ HEADER = ("task   method   size   seeds   steps/s compile_s   GFLOP/s matmulGF v
           "load 1/5/15m")
 
 
+def markdown(records: list[dict]) -> str:
+    """The records as a markdown table (with the official Flax numbers where there are some)."""
+    lines = [
+        "| task | method | size | seeds | steps/s | seed-steps/s | vs. official | compile s "
+        "| GFLOP/step | GFLOP/s | matmul GFLOP/s | CPU ms/step | load 1m |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in records:
+        off = OFFICIAL.get((r["task"], r["size"], r["method"]))
+        vs = f"{r['steps_per_s'] / off:.2f}x of {off}" if off and r["seeds"] == 1 else "-"
+        lines.append(
+            f"| {r['task']} | {r['method']} | {r['size']} | {r['seeds']} | {r['steps_per_s']:.2f} "
+            f"| {r['seed_steps_per_s']:.2f} | {vs} | {r['compile_s']:.1f} | {r['gflop_per_step']:.2f} "
+            f"| {r['gflops_per_s']:.1f} | {r['matmul_gflops_per_s']:.1f} "
+            f"| {1e3 * r['cpu_s_per_step']:.0f} | {r['loadavg'][0]:.1f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
@@ -169,6 +188,7 @@ def main(argv=None):
                    help="timed steps per chunk (default: about 1.5 s per chunk)")
     p.add_argument("--repeats", type=int, default=5, help="timed chunks (median; >= 3)")
     p.add_argument("--json", action="store_true", help="print a JSON list of records")
+    p.add_argument("--markdown", metavar="PATH", help="also write the table as markdown to PATH")
     args = p.parse_args(argv)
     if args.repeats < 3:
         p.error("--repeats must be >= 3")
@@ -189,6 +209,9 @@ def main(argv=None):
                         print(format_row(r), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(records, indent=1))
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(records))
     return records
 
 

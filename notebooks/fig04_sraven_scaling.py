@@ -204,10 +204,10 @@ for j, (axis_name, values) in enumerate((("depth", config["depths"]), ("width", 
 ax = fig.add_subplot(gs[1, :])  # E: the CPU search table
 ax.axis("off")
 if search:
-    head = ["config", "method", "K", "F", "permuted", "layers", "lr", "steps", "seeds",
+    head = ["config", "method", "K", "F", "permuted", "held out", "batch", "lr", "steps", "seeds",
             "held-out acc", "per-feature acc", "chance", "CPU s", "wall s (load)"]
     body = [[r["config"], r["method"], r["num_features"], r["num_values"], r["permute_features"],
-             r["num_layers"], r["lr"], r["steps"], r["num_seeds"],
+             f"{float(r['heldout_fraction']):.0%}", r["batch_size"], r["lr"], r["steps"], r["num_seeds"],
              f"{float(r['heldout_accuracy']):.3f} ± {float(r['heldout_accuracy_sem']):.3f}",
              f"{float(r['heldout_feature_accuracy']):.3f} ± {float(r['heldout_feature_accuracy_sem']):.3f}",
              f"{float(r['chance_accuracy']):.3f}", f"{float(r['cpu_time_s']):.0f}",
@@ -217,7 +217,7 @@ if search:
     t.set_fontsize(7)
     t.scale(1, 1.2)
     ax.set_title("E: measured CPU-tier search (benchmarks/raven_cpu_search.py; 2 layers, D 64, 8 heads, "
-                 "batch 64; mean ± s.e. over seeds; process CPU time, and wall time on a shared 2-core CPU "
+                 "d = 4; mean ± s.e. over seeds; process CPU time, and wall time on a shared 2-core CPU "
                  "with the 1-min load in brackets)", fontsize=8)
 else:
     ax.text(0.5, 0.5, "E: CPU search table not found (run benchmarks/raven_cpu_search.py)",

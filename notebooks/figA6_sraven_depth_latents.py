@@ -165,7 +165,7 @@ ax.legend(fontsize=7)
 steps_done = res0.spec.train.steps
 pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
 prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
-fig.suptitle(f"Fig. A6/A7 sRAVEN HYLA codes vs depth [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}"
+fig.suptitle(f"Fig. A6/A7 sRAVEN HYLA codes vs depth [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}\n"
              + "; ".join(f"depth {d}: held-out accuracy {acc[d]:.3f}, last-layer rule decoding "
                          f"{dec[d][-1]:.2f}" for d in depths) + " (chance 0.125)", fontsize=9)
 fig.tight_layout()

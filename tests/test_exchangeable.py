@@ -47,6 +47,17 @@ def test_posterior_is_exchangeable(task):
     np.testing.assert_allclose(p1, p2, rtol=1e-12)
 
 
+def test_padding_modes(task):
+    b = task.sample(jax.random.key(5), 4, length=3, pad=20)
+    x = np.asarray(b.x)
+    assert x.shape == (4, 21) and np.all(x[:, 4:] == task.pad_token) and np.all(x[:, 1:4] < 5)
+    assert task.sample(jax.random.key(5), 4, length=30, pad=False).x.shape == (4, 31)
+    with pytest.raises(ValueError, match="length"):
+        task.sample(jax.random.key(5), 4, length=13)  # longer than max_len with pad=True
+    with pytest.raises(ValueError, match="fixed length"):
+        task.sample(jax.random.key(5), 4, pad=False)
+
+
 def test_lengths_and_latents_cover_their_ranges(task):
     b = task.sample(jax.random.key(2), 5000)
     assert set(np.asarray(b.length).tolist()) == set(range(1, 13))
@@ -70,10 +81,16 @@ def test_unnormalised_attention_computes_the_exact_posterior(task, mixer):
         np.testing.assert_allclose(np.exp(np.asarray(logq)), np.asarray(b.posterior), atol=1e-4)
 
 
-def test_softmax_attention_computes_the_empirical_frequencies(task):
+def test_softmax_attention_computes_frequencies_and_tempered_posterior(task):
     b = task.sample(jax.random.key(9), 32, length=7)
     f = bayes_attention_readout(task, "softmax", b.x)
     np.testing.assert_allclose(np.asarray(f), np.asarray(b.counts) / 7, atol=1e-5)
+    # with log-likelihood values softmax averages: log pi + (1/L) sum_i log theta
+    logq = bayes_attention_readout(task, "softmax", b.x, "loglik")
+    lt = np.asarray(task.log_theta, np.float64)
+    logits = np.asarray(b.counts, np.float64) @ lt.T / 7
+    ref = np.exp(logits - logits.max(-1, keepdims=True))
+    np.testing.assert_allclose(np.exp(np.asarray(logq)), ref / ref.sum(-1, keepdims=True), atol=1e-4)
 
 
 def test_objective_loss_kl_and_model_check(task):

@@ -5,9 +5,9 @@ ext01 -- "initialisation decides reasoning vs memorising" on the anchor composit
 head, every kernel and the embedding drawn with std fan_in^-gamma (``init_rate``).
 
 * ``quick``: the both-unseen variant ((3, 4) and (4, 3) never trained on; App. E / complexity
-  control), the pilot's reduced model (2 layers, D 64, d_k = d_v = 32, MLP 256), a 30 000-sequence
-  training pool, batch 128, lr 2e-3, wd 0.01, 2 000 steps, gamma in {0.3, 0.5, 0.8, 1.15}
-  (std 0.29 / 0.125 / 0.036 / 0.008 at D 64), 2 vmapped seeds.
+  control), the pilot's reduced model with a narrower MLP (2 layers, D 64, d_k = d_v = 32, MLP 128),
+  a 30 000-sequence training pool, batch 64, lr 2e-3, wd 0.01, 3 000 steps, gamma in
+  {0.3, 0.5, 1.15} (std 0.29 / 0.125 / 0.008 at D 64), 2 vmapped seeds.
 * ``gpu`` (estimated, not run here): width 400 (d_ff 1200, d_k = d_v = 200): the Fig. 2 phase
   diagram (main variant, gamma x depth) for softmax and, beyond both papers, linear attention and
   HYLA; the weight-decay axis of the complexity-control paper (both-unseen, gamma x wd).
@@ -36,15 +36,15 @@ ANCHOR_VOCAB = 201  # the official default
 
 ANCHOR_MODELS = {
     "smoke": dict(emb_dim=16, qk_dim=8, v_dim=8, mlp_dim=32),
-    "quick": dict(emb_dim=64, qk_dim=32, v_dim=32, mlp_dim=256),  # the RELATED.md §2 pilot
+    "quick": dict(emb_dim=64, qk_dim=32, v_dim=32, mlp_dim=128),  # the pilot's, MLP 256 -> 128
     "gpu": dict(emb_dim=400, qk_dim=200, v_dim=200, mlp_dim=1200),  # the paper's App. A
     "paper": dict(emb_dim=400, qk_dim=200, v_dim=200, mlp_dim=1200),
 }
 ANCHOR_TRAIN = {
     "smoke": TrainConfig(steps=12, batch_size=16, lr=2e-3, weight_decay=0.01, warmup_steps=2,
                          eval_every=6, eval_size=64, eval_batch_size=64),
-    "quick": TrainConfig(steps=2000, batch_size=128, lr=2e-3, weight_decay=0.01, warmup_steps=200,
-                         eval_every=250, eval_size=512, eval_batch_size=512),
+    "quick": TrainConfig(steps=3000, batch_size=64, lr=2e-3, weight_decay=0.01, warmup_steps=200,
+                         eval_every=500, eval_size=512, eval_batch_size=512),
     "gpu": TrainConfig(steps=4000, batch_size=512, lr=5e-4, weight_decay=0.01, warmup_steps=200,
                        eval_every=500, eval_size=2048, eval_batch_size=1024),
     # 900 000 / 2048 = 439 batches per epoch x 210 epochs; warm-up 10 epochs; lr = the middle of
@@ -79,7 +79,7 @@ def _ext01(preset: str) -> dict:
     grids = {
         "smoke": dict(gammas=(0.5, 1.15), depths=(2,), phase_gammas=(0.5, 1.15), mixers=("softmax",),
                       wd_gammas=(0.5,), weight_decays=(0.01,)),
-        "quick": dict(gammas=(0.3, 0.5, 0.8, 1.15)),
+        "quick": dict(gammas=(0.3, 0.5, 1.15)),
         "gpu": dict(gammas=(0.3, 0.5, 0.7, 0.9), depths=(2, 3, 4), phase_gammas=(0.3, 0.5, 0.7, 0.9),
                     mixers=("softmax", "linear", "hyla"), extension_depths=(2, 3),
                     wd_gammas=(0.3, 0.5, 0.7, 0.9), weight_decays=(0.01, 0.1, 1.0)),
@@ -165,7 +165,7 @@ def _ext02(preset: str) -> dict:
         eval_size={"smoke": 32, "quick": 512, "gpu": 4096, "paper": 16_384}[preset],
         extrapolation_size={"smoke": 16, "quick": 128, "gpu": 1024, "paper": 4096}[preset],
         # the constructions with the right parameters: no training, lengths up to 4x max_len
-        analytic_lengths=tuple(2 ** i for i in range(0, {"smoke": 5, "quick": 9, "gpu": 11,
+        analytic_lengths=tuple(2 ** i for i in range(0, {"smoke": 4, "quick": 9, "gpu": 11,
                                                          "paper": 12}[preset])),
         analytic_size={"smoke": 32, "quick": 256, "gpu": 1024, "paper": 4096}[preset],
     )

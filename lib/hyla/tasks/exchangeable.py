@@ -4,7 +4,7 @@ Generative model (a finite mixture of categorical distributions):
 
     z ~ pi = Uniform{0..K-1},     x_1, ..., x_L | z  iid ~  Categorical(theta_z)  over V symbols,
 
-with theta_z ~ Dirichlet(concentration * 1_V) drawn once from the task seed.  Given z the tokens are
+with theta_z ~ Dirichlet(concentration * 1_V) drawn once from the task seed (numpy).  Given z the tokens are
 i.i.d., so the sequence is exchangeable, and everything a downstream task can use is the exact
 posterior (the "sufficient and minimal representation")
 
@@ -80,12 +80,11 @@ class ExchangeableMixture(eqx.Module):
         if concentration <= 0:
             raise ValueError(f"concentration={concentration!r}; allowed: > 0")
         self.num_latents, self.vocab, self.min_len, self.max_len = num_latents, vocab, min_len, max_len
-        theta = jax.random.dirichlet(jax.random.key(seed), jnp.full((vocab,), float(concentration)),
-                                     (num_latents,))
-        theta = jnp.clip(theta, 1e-6, None)
+        rng = np.random.default_rng(seed)  # numpy: a fixed table, no compilation
+        theta = np.clip(rng.dirichlet(np.full(vocab, float(concentration)), num_latents), 1e-6, None)
         theta = theta / theta.sum(-1, keepdims=True)
-        self.log_theta = jnp.log(theta)
-        self.log_prior = jnp.full((num_latents,), -jnp.log(float(num_latents)))
+        self.log_theta = jnp.asarray(np.log(theta), jnp.float32)
+        self.log_prior = jnp.full((num_latents,), -np.log(num_latents), jnp.float32)
 
     @property
     def read_token(self) -> int:
@@ -101,22 +100,24 @@ class ExchangeableMixture(eqx.Module):
         return self.vocab + 2
 
     def sample(self, key: PRNGKeyArray, batch_size: int, split: str = "train",
-               length: int | None = None, pad: bool = True) -> ExchangeableBatch:
+               length: int | None = None, pad: bool | int = True) -> ExchangeableBatch:
         """B sequences; ``length`` fixes L (else uniform in [min_len, max_len] per sequence).
 
-        With ``pad`` (the training format) every sequence has max_len + 1 tokens, PAD after the L
-        real ones; ``pad=False`` with a fixed ``length`` gives exactly L + 1 tokens (any L).
+        ``pad=True`` (the training format): max_len tokens after READ, PAD after the L real ones;
+        ``pad=N``: N tokens after READ (N >= L); ``pad=False`` with a fixed ``length``: exactly L.
         """
         if split not in SPLITS:
             raise ValueError(f"split={split!r}; allowed: {SPLITS}")
-        if length is not None and pad and not 1 <= length <= self.max_len:
-            raise ValueError(f"length={length} with pad=True must be in [1, max_len={self.max_len}]")
+        if pad is False and length is None:
+            raise ValueError("pad=False needs a fixed length")
+        t = self.max_len if pad is True else (int(length) if pad is False else int(pad))
+        if length is not None and not 1 <= length <= t:
+            raise ValueError(f"length={length} must be in [1, {t}] (the padded length)")
         kz, kx, kl = jax.random.split(key, 3)
-        t = self.max_len if (length is None or pad) else int(length)
         z = jax.random.categorical(kz, self.log_prior, shape=(batch_size,))
         tok = jax.random.categorical(kx, self.log_theta[z][:, None, :], shape=(batch_size, t))
         if length is None:
-            n = jax.random.randint(kl, (batch_size,), self.min_len, self.max_len + 1)
+            n = jax.random.randint(kl, (batch_size,), self.min_len, min(self.max_len, t) + 1)
         else:
             n = jnp.full((batch_size,), int(length))
         real = jnp.arange(t)[None, :] < n[:, None]
