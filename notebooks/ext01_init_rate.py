@@ -154,7 +154,7 @@ print(f"gap small (γ {g_small}, σ {init_std(emb, g_small):.4f}) − standard (
 # Plot.
 plotting.use_style()
 gpu_panels = bool(phase) or bool(wd)
-fig, axes = plt.subplots(2 if gpu_panels else 1, 3, figsize=(13, 7.4 if gpu_panels else 3.8),
+fig, axes = plt.subplots(3 if gpu_panels else 1, 3, figsize=(13, 11 if gpu_panels else 3.8),
                          squeeze=False)
 SOFT = plotting.method_style("softmax")
 
@@ -205,6 +205,7 @@ ax.legend(fontsize=6.5)
 
 def heatmap(ax, table, xs, ys, title, xlabel, ylabel, mask=None):
     im = ax.imshow(table, origin="lower", aspect="auto", vmin=0, vmax=1, cmap="viridis")
+    ax.grid(False)
     for (i, j), v in np.ndenumerate(table):
         shade = mask is not None and mask[i, j]
         ax.text(j, i, f"{v:.2f}" + ("*" if shade else ""), ha="center", va="center", fontsize=6.5,
@@ -248,15 +249,23 @@ if gpu_panels:
     ax.set_ylim(-0.03, 1.03)
     ax.set_title("F: beyond both papers — attention type (main variant)", fontsize=8.5)
     ax.legend(fontsize=6)
-    if wd:  # the weight-decay axis goes into an inset-free extra figure row? keep it in panel C's slot
+    if wd:  # G: the weight-decay axis of the complexity-control paper
         wg = sorted({k[0] for k in wd})
         ws = sorted({k[1] for k in wd})
         t = np.array([[np.mean(runs.final_values(wd[(g, w)], "heldout_accuracy")) for g in wg]
                       for w in ws])
-        ax = axes[0, 2]
-        ax.clear()
-        heatmap(ax, t, wg, ws, "C: both unseen — (4,3) inferential, weight decay × γ",
-                "init rate γ", "weight decay")
+        ts = np.array([[np.mean(runs.final_values(wd[(g, w)], "seen_accuracy")) for g in wg]
+                       for w in ws])
+        heatmap(axes[2, 0], t, wg, ws, "G: both unseen — (4,3) inferential, weight decay × γ "
+                "(* seen < 0.9)", "init rate γ", "weight decay", mask=ts < 0.9)
+    for j, mixer in enumerate(m for m in mixers if m != "softmax"):  # H, I: the other mixers
+        depths, t = phase_summary[(mixer, "heldout_accuracy")]
+        heatmap(axes[2, 1 + j], t, pg, depths,
+                f"{'HI'[j]}: {plotting.method_style(mixer).label} — (4,3) inferential x−10 (* seen < 0.9)",
+                "init rate γ", "depth", mask=phase_summary[(mixer, "seen")][1] < 0.9)
+    for ax in axes[2]:
+        if not ax.has_data() and not ax.images:
+            ax.axis("off")
 
 steps_done = next(iter(sweep.values())).spec.train.steps
 sm_mean, st_mean = held[gammas.index(g_small)].mean(), held[gammas.index(g_std)].mean()
