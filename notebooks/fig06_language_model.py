@@ -31,11 +31,15 @@
 # documentation that ships with CPython (`pydoc_data.topics`, about 465 000 characters), at the
 # character level, first 90 % for training and last 10 % for validation. Point `corpus` at any
 # local UTF-8 text file to train on real data. The numbers are therefore not comparable with the
-# paper's; only the **ordering** of the three mixers is the claim under test.
+# paper's; only the **ordering** of the three mixers is the claim under test. (The split is
+# contiguous; on `pydoc_data` the last 10 % of the sorted topics is easier than the average training
+# window, so validation loss sits below the train-window loss: compare mixers within a split.)
 #
 # **What each preset can show.** `quick` (2-core CPU, a few minutes): 2 layers, D 64, 4 heads
-# (d_k = d_v = 16), MLP 128, 64-character windows, batch 32, 500 steps, 3 seeds — about 1M
-# training characters, i.e. ~2.5 passes over the corpus. `gpu` (one H100, SPEC §F): 4 layers, D 256,
+# (d_k = d_v = 16), MLP 128, 64-character windows, batch 32, 400 steps (SPEC §F suggested 600; cut
+# to fit the CPU budget), 3 seeds — about 0.8M training characters, i.e. ~2 passes over the training
+# split. Early in training softmax attention learns fastest (SPEC §I), so at this budget the
+# HYLA-vs-linear difference is small; the title states whether it exceeds the seed-to-seed error. `gpu` (one H100, SPEC §F): 4 layers, D 256,
 # 8 heads, 128-character windows, batch 64, 5 000 steps. `paper`: the C4 model as far as it is
 # known (6 layers, D 512, 8 heads of 64, MLP 2048, batch 256) on the substitute corpus; sequence
 # length 512 and the step count are assumptions; not run here.
@@ -129,8 +133,10 @@ for method, res in results.items():
     plotting.band(ax, s, mean, sem, method)
 ax.set_xlabel("training step")
 ax.set_ylabel("validation loss (nats / character)")
-ax.set_title("validation loss during training")
-ax.set_ylim(top=min(ax.get_ylim()[1], 1.15 * max(np.log(vocab), max(means.values()))))
+zoom = max(float(np.nanmean(r.metric("validation_loss")[1][min(1, len(r.metric("validation_loss")[0]) - 1)]))
+           for r in results.values())
+ax.set_ylim(min(means.values()) - 0.1, zoom + 0.1)  # zoomed on the later steps
+ax.set_title("validation loss during training (first evaluation off the top)", fontsize=9)
 ax.legend(fontsize=8)
 
 ax = axes[1]  # the end of training, zoomed, train (same protocol) vs validation
@@ -150,12 +156,16 @@ ax.set_title("final loss per seed")
 ax.legend(fontsize=7)
 
 steps_done = results["hyla"].spec.train.steps
-hyla_vs_linear = "HYLA < linear" if means["hyla"] < means["linear"] else "HYLA ≥ linear"
+d_lin = final["hyla"] - final["linear"]  # paired by seed only in name: independent runs
+se_lin = float(np.hypot(sems["hyla"], sems["linear"]))
+d_sm = means["hyla"] - means["softmax"]
+se_sm = float(np.hypot(sems["hyla"], sems["softmax"]))
+word = lambda d, se: "within s.e." if abs(d) <= 2 * se else "beyond 2 s.e."  # noqa: E731
 check = "pipeline check, numbers mean nothing — " if preset == "smoke" else ""
 fig.suptitle(f"Fig. 6 substitute [{preset}, {steps_done} steps]: {check}character-level LM on "
-             f"{corpus_name.split(' (')[0]}, NOT C4 — validation loss {order}\n"
-             f"{hyla_vs_linear} by {means['linear'] - means['hyla']:+.3f} nats/char; HYLA − softmax "
-             f"{means['hyla'] - means['softmax']:+.3f} nats/char (mean of {len(final['hyla'])} seeds). "
+             f"{corpus_name.split(' (')[0]}, NOT C4 — final validation loss {order}\n"
+             f"HYLA − linear {d_lin.mean():+.3f} ± {se_lin:.3f} nats/char ({word(d_lin.mean(), se_lin)}); "
+             f"HYLA − softmax {d_sm:+.3f} ± {se_sm:.3f} ({word(d_sm, se_sm)}); {len(final['hyla'])} seeds. "
              "Paper (C4, 50M params, 130B tokens): HYLA better than linear, close to softmax",
              fontsize=8.5)
 fig.tight_layout()
@@ -164,6 +174,8 @@ paths = plotting.save_figure(
     provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
                       "train_wall_time_s": {m: round(r.wall_time_s, 1) for m, r in results.items()},
                       "final_validation_loss": means, "final_validation_loss_sem": sems,
+                      "hyla_minus_linear": [float(d_lin.mean()), se_lin],
+                      "hyla_minus_softmax": [d_sm, se_sm],
                       "parameters": num_params,
                       "corpus": {"name": corpus_name, "characters": len(text), "vocab": vocab,
                                  "level": config["level"], "fingerprint": fingerprint,

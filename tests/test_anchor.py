@@ -22,14 +22,15 @@ def reference(seq, item_min=20):
     return x, p, a1, a2, inferential, train_map(a2, a1), train_map(a1, a2)
 
 
-@pytest.mark.parametrize("unseen", [((4, 3),), ((3, 4), (4, 3))])
-@pytest.mark.parametrize("pool", [0, 500])
+@pytest.mark.parametrize("unseen,pool", [(((4, 3),), 0), (((3, 4), (4, 3)), 500)])
 def test_targets_and_splits_match_reference(unseen, pool):
     task = AnchorTask(unseen_pairs=unseen, pool_size=pool, seed=1)
     m = task.modulus
     assert m == 9
-    for split in ("train", "seen_test", "heldout", "heldout_test"):
-        b = jax.tree.map(np.asarray, task.sample(jax.random.key(7), 200, split))
+    splits = ("train", "seen_test", "heldout", "heldout_test")
+    draws = jax.jit(lambda k: {s: task.sample(k, 200, s) for s in splits})(jax.random.key(7))
+    for split in splits:  # one compilation for all four splits
+        b = jax.tree.map(np.asarray, draws[split])
         x = b.x
         assert x.shape == (200, 9)
         for i in range(200):
@@ -72,10 +73,9 @@ def test_objective_metrics_and_stacking():
     b = jax.jit(jax.vmap(lambda t, k: t.sample(k, 8, "heldout")))(
         tasks, jax.random.split(jax.random.key(0), 2))
     assert b.x.shape == (2, 8, 9)
-    task = obj.make_task(0)
-    batch = task.sample(jax.random.key(1), 16, "heldout")
-    logits = np.full((16, 201), -10.0, np.float32)
-    logits[np.arange(16), np.asarray(batch.y_inferential)] = 10.0
+    batch = jax.tree.map(lambda a: a[0], b)
+    logits = np.full((8, 201), -10.0, np.float32)
+    logits[np.arange(8), np.asarray(batch.y_inferential)] = 10.0
     m = obj.eval_metrics("heldout", logits, batch)
     assert float(m["heldout_accuracy"]) == 1.0 and float(m["heldout_symmetric_accuracy"]) == 0.0
 
@@ -88,3 +88,22 @@ def test_validation_and_init_std():
     with pytest.raises(ValueError, match="anchors"):
         AnchorTask(unseen_pairs=((5, 3),))
     assert abs(init_std(64, 0.5) - 0.125) < 1e-12 and abs(init_std(400, 0.8) - 400 ** -0.8) < 1e-12
+
+
+def test_ext01_presets():
+    from hyla import presets
+
+    for p in presets.PRESETS:
+        cfg = presets.get("ext01_init_rate", p)
+        for spec in [*cfg["sweep"].values(), *cfg["phase"].values(), *cfg["wd"].values()]:
+            m = spec.model
+            assert (m.num_heads, m.post_ln, m.learned_position, m.relative_position, m.causal) == (
+                1, True, True, False, True)
+            assert m.vocab_size == m.output_dim == spec.task_args["vocab_size"]
+        assert all(len(s.task_args["unseen_pairs"]) == 2 for s in cfg["sweep"].values())
+    paper = presets.get("ext01_init_rate", "paper")
+    spec = paper["phase"][("softmax", 2, 0.8)]
+    # the paper's App. A: d_model 400, d_ff 1200, d_k = d_v = 200, one head, batch 2048, wd 0.01
+    assert (spec.model.emb_dim, spec.model.mlp_dim, spec.model.qk_dim) == (400, 1200, 200)
+    assert (spec.train.batch_size, spec.train.weight_decay) == (2048, 0.01)
+    assert spec.task_args["unseen_pairs"] == ((4, 3),) and len(paper["lr_grid"]) == 9

@@ -83,10 +83,10 @@ def test_unnormalised_attention_computes_the_exact_posterior(task, mixer):
 
 def test_softmax_attention_computes_frequencies_and_tempered_posterior(task):
     b = task.sample(jax.random.key(9), 32, length=7)
-    f = bayes_attention_readout(task, "softmax", b.x)
+    f = jax.jit(lambda x: bayes_attention_readout(task, "softmax", x))(b.x)
     np.testing.assert_allclose(np.asarray(f), np.asarray(b.counts) / 7, atol=1e-5)
     # with log-likelihood values softmax averages: log pi + (1/L) sum_i log theta
-    logq = bayes_attention_readout(task, "softmax", b.x, "loglik")
+    logq = jax.jit(lambda x: bayes_attention_readout(task, "softmax", x, "loglik"))(b.x)
     lt = np.asarray(task.log_theta, np.float64)
     logits = np.asarray(b.counts, np.float64) @ lt.T / 7
     ref = np.exp(logits - logits.max(-1, keepdims=True))
@@ -116,3 +116,23 @@ def test_objective_loss_kl_and_model_check(task):
         obj.check_model(dataclasses.replace(good, relative_position=True))
     with pytest.raises(ValueError, match="vocab_size"):
         obj.check_model(dataclasses.replace(good, vocab_size=5))
+
+
+@pytest.mark.parametrize("figure", ["ext02_exchangeability", "ext01_init_rate", "fig06_language_model"])
+def test_every_preset_spec_passes_its_objective_check(figure):
+    from hyla import presets
+
+    def specs(obj):
+        from hyla.train import RunSpec
+
+        if isinstance(obj, RunSpec):
+            yield obj
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                yield from specs(v)
+
+    for p in presets.PRESETS:
+        for spec in specs(presets.get(figure, p)):
+            obj = make_objective(spec.task, **spec.task_args)
+            obj.check_model(spec.model)
+            assert spec.train.steps > 2 * spec.train.warmup_steps

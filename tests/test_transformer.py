@@ -310,3 +310,39 @@ def test_model_config_value_errors(kw, match):
 def test_model_config_resolves_official_mixer_name():
     assert ModelConfig(mixer="linear_hypatt").mixer == "hyla"
     assert ModelConfig(mixer="transformer").mixer == "softmax"
+
+
+def test_layer_norm_value_and_compact_derivative_match_float64_reference():
+    """hyla.transformer._layer_norm (custom JVP) against LayerNorm written out in float64 numpy:
+    the value, a forward-mode tangent and the reverse-mode gradient of a random projection."""
+    from hyla.transformer import _layer_norm
+
+    rng = np.random.default_rng(0)
+    T, D, eps = 5, 7, 1e-6
+    x = rng.normal(size=(T, D)) * 3.0 + 1.0
+    w, b = rng.normal(size=D), rng.normal(size=D)
+    ln = eqx.nn.LayerNorm(D, eps=eps)
+    ln = eqx.tree_at(lambda m: (m.weight, m.bias), ln, (jnp.asarray(w, jnp.float32), jnp.asarray(b, jnp.float32)))
+
+    def ref(x):
+        mu = x.mean(-1, keepdims=True)
+        var = ((x - mu) ** 2).mean(-1, keepdims=True)
+        return (x - mu) / np.sqrt(var + eps) * w + b
+
+    f = lambda x: _layer_norm(ln, x)  # noqa: E731
+    x32 = jnp.asarray(x, jnp.float32)
+    np.testing.assert_allclose(np.asarray(f(x32)), ref(x), atol=1e-5)
+    # derivatives by central differences of the float64 reference
+    dx, g = rng.normal(size=(T, D)), rng.normal(size=(T, D))
+    h = 1e-6
+    jvp_ref = (ref(x + h * dx) - ref(x - h * dx)) / (2 * h)
+    _, jvp = jax.jvp(f, (x32,), (jnp.asarray(dx, jnp.float32),))
+    np.testing.assert_allclose(np.asarray(jvp), jvp_ref, atol=2e-4)
+    grad = jax.grad(lambda x: jnp.sum(f(x) * jnp.asarray(g, jnp.float32)))(x32)
+    grad_ref = np.zeros_like(x)
+    for i in range(T):
+        for j in range(D):
+            e = np.zeros_like(x)
+            e[i, j] = h
+            grad_ref[i, j] = ((ref(x + e) - ref(x - e)) * g).sum() / (2 * h)
+    np.testing.assert_allclose(np.asarray(grad), grad_ref, atol=2e-4)

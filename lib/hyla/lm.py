@@ -131,6 +131,7 @@ class TextCorpus(eqx.Module):
             raise ValueError(f"split={split!r}; allowed: {SPLITS}")
         return self.train if split == "train" else self.validation
 
+    @eqx.filter_jit
     def sample(self, key: PRNGKeyArray, batch_size: int, split: str = "train") -> LMBatch:
         """B windows of seq_len + 1 consecutive tokens, starts uniform over the split."""
         stream = self.tokens(split)

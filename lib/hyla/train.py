@@ -86,13 +86,20 @@ class RunSpec:
         return dataclasses.asdict(self)
 
     def key(self) -> str:
+        """Hash of the full specification and ``NUMERICS_VERSION`` (cache name of the run)."""
         import hashlib
 
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        blob = json.dumps({"spec": self.to_dict(), "numerics": NUMERICS_VERSION},
+                          sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def replace(self, **kw) -> "RunSpec":
         return dataclasses.replace(self, **kw)
+
+
+# Bumped whenever a code change alters the floating-point results of a run (fused q/k/v projection,
+# compact LayerNorm derivative, XLA:CPU options), so cached runs of older code are never reused.
+NUMERICS_VERSION = 2
 
 
 def make_schedule(cfg: TrainConfig) -> optax.Schedule:
@@ -159,6 +166,30 @@ def _seed_sharding(n_seeds: int):
     return None
 
 
+# XLA:CPU hands matmuls to the YNNPACK library; by default it also takes over elementwise and
+# reduce fusions, which is slow for the small, strided reductions of attention (the RMSHead backward
+# over the head axis, the relative-position table gradient).  Restricting YNNPACK to individual
+# dots is faster for every mixer (see benchmarks/RESULTS.md).
+_CPU_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"}
+_compiler_options: dict | None = None
+
+
+def compiler_options() -> dict:
+    """XLA options of the compiled train/eval functions: the CPU options above when the backend is
+    a CPU and this jaxlib knows them, else {}."""
+    global _compiler_options
+    if _compiler_options is None:
+        _compiler_options = {}
+        if jax.default_backend() == "cpu":
+            try:
+                f = jax.jit(lambda x: x + 1, compiler_options=_CPU_COMPILER_OPTIONS)
+                f.lower(jnp.zeros(())).compile()
+                _compiler_options = dict(_CPU_COMPILER_OPTIONS)
+            except Exception:  # an older jax/jaxlib without these options
+                pass
+    return _compiler_options
+
+
 def seed_keys(seed: int):
     """(init, data, dropout, eval) keys of one seed."""
     return jax.random.split(jax.random.key(seed), 4)
@@ -190,8 +221,9 @@ class Trainer:
             self.data_keys, self.dropout_keys, self.eval_keys = put(
                 (self.data_keys, self.dropout_keys, self.eval_keys)
             )
-        self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1))
-        self._eval = jax.jit(self._evaluate)
+        jit_options = {"compiler_options": compiler_options()} if compiler_options() else {}
+        self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1), **jit_options)
+        self._eval = jax.jit(self._evaluate, **jit_options)
 
     # ---- compiled pieces -------------------------------------------------------------------
     def _loss(self, params, task, data_key, dropout_key):

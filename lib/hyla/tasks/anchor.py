@@ -165,6 +165,7 @@ class AnchorTask(eqx.Module):
             key_item=item.astype(jnp.int32), key_pos=pos.astype(jnp.int32), pair=pair,
         )
 
+    @eqx.filter_jit
     def sample(self, key: PRNGKeyArray, batch_size: int, split: str = "train") -> AnchorBatch:
         if split not in SPLITS:
             raise ValueError(f"split={split!r}; allowed: {SPLITS}")

@@ -99,6 +99,7 @@ class ExchangeableMixture(eqx.Module):
         """Ids the model embeds: V symbols, READ and PAD."""
         return self.vocab + 2
 
+    @eqx.filter_jit
     def sample(self, key: PRNGKeyArray, batch_size: int, split: str = "train",
                length: int | None = None, pad: bool | int = True) -> ExchangeableBatch:
         """B sequences; ``length`` fixes L (else uniform in [min_len, max_len] per sequence).
