@@ -5,7 +5,8 @@
     PYTHONPATH=lib python benchmarks/throughput.py --json > results.json
 
 For every configuration the compiled chunk function ``Trainer._chunk`` (a ``fori_loop`` over
-training steps, batches drawn on device, all seeds vmapped) is lowered and compiled once
+training steps, batches drawn on device, seeds vmapped -- or, on one CPU device, one seed per
+call as the trainer does) is lowered and compiled once
 (``compile_s``), run once to warm up, then timed on ``--repeats`` chunks of ``--steps`` steps;
 ``steps_per_s`` is the median over chunks.  ``gflops_per_s`` = XLA cost-analysis flops of one
 training step x steps/s (the loop bounds are traced, so XLA counts the loop body -- one step of all
@@ -109,19 +110,22 @@ def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) 
     fixed = (trainer.tasks, trainer.data_keys, trainer.dropout_keys)
     step = 0
 
+    # on one CPU device the trainer calls the chunk once per seed on one-seed slices
+    one_by_one = trainer.seeds_one_by_one
+    lowered_args = jax.tree.map(lambda a: a[:1], (*state, *fixed)) if one_by_one else (*state, *fixed)
     t0 = time.perf_counter()
-    compiled = trainer._chunk.lower(*state, *fixed, jnp.int32(0), jnp.int32(1)).compile()
+    compiled = trainer._chunk.lower(*lowered_args, jnp.int32(0), jnp.int32(1)).compile()
     compile_s = time.perf_counter() - t0
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
-    flops_per_step = float(cost.get("flops", float("nan")))
+    flops_per_step = float(cost.get("flops", float("nan"))) * (seeds if one_by_one else 1)
 
     cpu_times = []
 
     def run(n):
         nonlocal step
         t0, c0 = time.perf_counter(), time.process_time()
-        p, o, loss = compiled(*state, *fixed, jnp.int32(step), jnp.int32(step + n))
+        p, o, loss = trainer._call(compiled, (*state, *fixed), (jnp.int32(step), jnp.int32(step + n)))
         jax.block_until_ready(loss)
         state[:] = [p, o]
         step += n
@@ -183,7 +187,7 @@ def main(argv=None):
     p.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
     p.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
     p.add_argument("--size", nargs="+", choices=SIZES, default=list(SIZES))
-    p.add_argument("--seeds", nargs="+", type=int, default=[1], help="vmapped seed counts")
+    p.add_argument("--seeds", nargs="+", type=int, default=[1], help="seed counts")
     p.add_argument("--steps", type=int, default=None,
                    help="timed steps per chunk (default: about 1.5 s per chunk)")
     p.add_argument("--repeats", type=int, default=5, help="timed chunks (median; >= 3)")

@@ -98,7 +98,8 @@ class RunSpec:
 
 
 # Bumped whenever a code change alters the floating-point results of a run (fused q/k/v projection,
-# compact LayerNorm derivative, XLA:CPU options), so cached runs of older code are never reused.
+# compact LayerNorm derivative, XLA:CPU options, seeds one by one on CPU), so cached runs of older
+# code are never reused.
 NUMERICS_VERSION = 2
 
 
@@ -221,6 +222,12 @@ class Trainer:
             self.data_keys, self.dropout_keys, self.eval_keys = put(
                 (self.data_keys, self.dropout_keys, self.eval_keys)
             )
+        # Seeds are a vmapped axis (sharded over devices) on accelerators. On a single CPU device
+        # the compiled chunk is called once per seed on a one-seed slice instead: XLA:CPU runs the
+        # batched small matmuls of a vmapped seed axis far below the rate of one seed at a time
+        # (benchmarks/RESULTS.md). Same compiled function, same numbers per seed.
+        self.seeds_one_by_one = (self.sharding is None and jax.default_backend() == "cpu"
+                                 and len(spec.seeds) > 1)
         jit_options = {"compiler_options": compiler_options()} if compiler_options() else {}
         self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1), **jit_options)
         self._eval = jax.jit(self._evaluate, **jit_options)
@@ -268,12 +275,21 @@ class Trainer:
 
         return jax.vmap(one_seed)(params, tasks, eval_keys)
 
+    def _call(self, fn, per_seed: tuple, shared: tuple = ()):
+        """``fn(*per_seed, *shared)`` for all seeds at once, or -- ``seeds_one_by_one`` -- once per
+        seed on one-seed slices of ``per_seed`` with the results concatenated along the seed axis."""
+        if not self.seeds_one_by_one:
+            return fn(*per_seed, *shared)
+        outs = [fn(*jax.tree.map(lambda a: a[i : i + 1], per_seed), *shared)
+                for i in range(len(self.spec.seeds))]
+        return jax.tree.map(lambda *xs: jnp.concatenate(xs), *outs)
+
     # ---- host loop -------------------------------------------------------------------------
     def model(self) -> Transformer:
         return eqx.combine(self.params, self.static)
 
     def evaluate(self, step: int) -> list[dict]:
-        metrics = jax.device_get(self._eval(self.params, self.tasks, self.eval_keys))
+        metrics = jax.device_get(self._call(self._eval, (self.params, self.tasks, self.eval_keys)))
         return [
             {"step": step, "seed": seed, "metric": name, "value": float(vals[i])}
             for name, vals in sorted(metrics.items())
@@ -302,9 +318,10 @@ class Trainer:
             if stop_at is not None and end > stop_at:
                 break
             t0 = time.perf_counter()
-            self.params, self.opt_state, loss = self._chunk(
-                self.params, self.opt_state, self.tasks, self.data_keys, self.dropout_keys,
-                jnp.int32(step), jnp.int32(end),
+            self.params, self.opt_state, loss = self._call(
+                self._chunk,
+                (self.params, self.opt_state, self.tasks, self.data_keys, self.dropout_keys),
+                (jnp.int32(step), jnp.int32(end)),
             )
             loss = np.asarray(jax.device_get(loss))
             dt = time.perf_counter() - t0
