@@ -181,5 +181,9 @@ paths = plotting.save_figure(
                                  "level": config["level"], "fingerprint": fingerprint,
                                  "train_tokens": cut, "validation_tokens": len(ids) - cut},
                       "substitute_for": config["paper"],
+                      "paper": "C4, 50M params: HYLA better than linear attention, close to softmax",
+                      "summary": f"{corpus_name.split(' (')[0]} (substitute, char-level) final validation "
+                                 "loss, nats/char: " + ", ".join(f"{m} {means[m]:.3f} ± {sems[m]:.3f}" for m in means)
+                                 + f"; HYLA − linear {d_lin.mean():+.3f} ± {se_lin:.3f}",
                       "overrides": {"steps": steps, "num_seeds": num_seeds, "corpus": corpus}})
 print({k: str(v) for k, v in paths.items()})

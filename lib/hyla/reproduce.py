@@ -4,9 +4,14 @@
     python -m hyla.reproduce --preset smoke       # seconds per notebook: checks that everything runs
     python -m hyla.reproduce --only fig02 figA2   # notebooks whose names start with these prefixes
     python -m hyla.reproduce --list               # list the notebooks and exit
+    python -m hyla.reproduce --engine script      # no Jupyter: run the paired percent scripts
 
 Each notebook runs with parameters ``preset`` and ``out_dir`` in ``notebooks/`` as working directory;
-the executed copies (with outputs) land in ``executed/<preset>/``. A failure does not stop the others;
+the executed copies (with outputs) land in ``executed/<preset>/``. With ``--engine script`` (machines
+without Jupyter, e.g. a bare GPU box) the paired ``.py`` script runs in a fresh Python process with the
+parameters injected after its ``parameters`` cell, as papermill does, and its output is streamed.
+
+A failure does not stop the others;
 the exit status is non-zero if any notebook failed.
 """
 
@@ -19,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-__all__ = ["PRESETS", "find_notebooks", "select", "run_notebook", "main"]
+__all__ = ["PRESETS", "find_notebooks", "select", "run_notebook", "run_script", "inject_parameters",
+           "main"]
 
 PRESETS = ("smoke", "quick", "gpu", "paper")
 KERNEL_NAME = "python3"
@@ -115,6 +121,37 @@ def run_notebook(
     return "ok", time.perf_counter() - start, ""
 
 
+def inject_parameters(script: str, parameters: dict) -> str:
+    """The percent script with an assignment cell for ``parameters`` right after its ``parameters``
+    cell (what papermill's injected-parameters cell does)."""
+    lines = script.splitlines()
+    starts = [i for i, ln in enumerate(lines) if ln.startswith("# %%")]
+    tagged = [i for i in starts if "parameters" in lines[i]]
+    if not tagged:
+        raise ValueError("the script has no cell tagged 'parameters'")
+    end = next((i for i in starts if i > tagged[0]), len(lines))
+    cell = ["# %% tags=[\"injected-parameters\"]"] + [f"{k} = {v!r}" for k, v in parameters.items()]
+    return "\n".join(lines[:end] + cell + [""] + lines[end:]) + "\n"
+
+
+def run_script(notebook: Path, preset: str, out_dir: Path) -> tuple[str, float, str]:
+    """Run the notebook's paired percent script (``.py``) with ``preset`` and ``out_dir`` injected,
+    in a fresh Python process in the notebook's folder; output is streamed."""
+    import subprocess
+
+    script = notebook.with_suffix(".py")
+    if not script.is_file():
+        return "failed", 0.0, f"no paired script {script.name}"
+    code = inject_parameters(script.read_text(), {"preset": preset, "out_dir": str(out_dir)})
+    env = dict(os.environ, MPLBACKEND="Agg")
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code], cwd=str(notebook.parent), env=env)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        return "failed", seconds, f"exit status {proc.returncode}"
+    return "ok", seconds, ""
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m hyla.reproduce",
@@ -143,6 +180,8 @@ def _parser() -> argparse.ArgumentParser:
         help="folder for executed notebooks (default: <repo>/executed/<preset>)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="stream the notebooks' output")
+    parser.add_argument("--engine", default="papermill", choices=("papermill", "script"),
+                        help="papermill (default) or script: run the paired .py scripts without Jupyter")
     return parser
 
 
@@ -176,14 +215,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.executed).expanduser().resolve() if args.executed else root / "executed" / args.preset
     )
     _ensure_kernel_sees_this_hyla()
-    _check_kernel()
+    if args.engine == "papermill":
+        _check_kernel()
 
     print(f"hyla.reproduce: {len(chosen)} notebook(s), preset={args.preset}, figures -> {out_dir}", flush=True)
     results = []
     width = max(len(nb.stem) for nb in chosen)
     for i, nb in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {nb.stem:<{width}} ...", end=" " if not args.verbose else "\n", flush=True)
-        status, seconds, message = run_notebook(nb, args.preset, out_dir, executed_dir, verbose=args.verbose)
+        if args.engine == "script":
+            status, seconds, message = run_script(nb, args.preset, out_dir)
+        else:
+            status, seconds, message = run_notebook(nb, args.preset, out_dir, executed_dir,
+                                                    verbose=args.verbose)
         if args.verbose:
             print(f"[{i}/{len(chosen)}] {nb.stem:<{width}}", end=" ")
         print(f"{status} {seconds:.1f} s" + (f"  {message}" if message else ""), flush=True)
