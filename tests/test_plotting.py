@@ -275,3 +275,13 @@ def tmp_dir_name():
     from pathlib import Path
 
     return Path("some") / "where"
+
+
+def test_git_commit_from_environment_wins(monkeypatch):
+    from hyla.provenance import git_info
+
+    monkeypatch.setenv("HYLA_GIT_COMMIT", "0123abc")
+    assert git_info() == {"commit": "0123abc", "dirty": None, "from_env": True}
+    monkeypatch.delenv("HYLA_GIT_COMMIT")
+    info = git_info()
+    assert "from_env" not in info and info["commit"] != "0123abc"

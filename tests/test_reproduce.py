@@ -137,3 +137,39 @@ def test_a_failure_does_not_stop_the_others(tmp_path):
     assert "failed" in proc.stdout and "broken on purpose" in proc.stdout
     assert (out / "tiny.smoke.txt").is_file()  # the second notebook still ran
     assert "a_fails" in proc.stderr
+
+
+SCRIPT = '''# %% [markdown]
+# title
+
+# %% tags=["parameters"]
+preset: str = "quick"  # scale
+out_dir: str = ""  # folder
+
+# %%
+from pathlib import Path
+Path(out_dir, "result.txt").write_text(preset)
+'''
+
+
+def test_inject_parameters_places_a_cell_after_the_parameters_cell():
+    out = reproduce.inject_parameters(SCRIPT, {"preset": "gpu", "out_dir": "/x"})
+    lines = out.splitlines()
+    i = lines.index('# %% tags=["injected-parameters"]')
+    assert lines[i + 1 : i + 3] == ["preset = 'gpu'", "out_dir = '/x'"]
+    assert lines.index('preset: str = "quick"  # scale') < i < lines.index("from pathlib import Path")
+    with pytest.raises(ValueError, match="parameters"):
+        reproduce.inject_parameters("# %%\nx = 1\n", {"preset": "gpu"})
+
+
+def test_script_engine_runs_the_paired_script(tmp_path):
+    nb_dir, out = tmp_path / "notebooks", tmp_path / "out"
+    nb_dir.mkdir(), out.mkdir()
+    (nb_dir / "figX_demo.ipynb").write_text("{}")  # only the paired .py is run
+    (nb_dir / "figX_demo.py").write_text(SCRIPT)
+    (nb_dir / "figY_broken.ipynb").write_text("{}")
+    (nb_dir / "figY_broken.py").write_text(SCRIPT.replace("from pathlib", "raise SystemExit(3)\nfrom pathlib"))
+    code = reproduce.main(["--engine", "script", "--notebooks", str(nb_dir), "--out", str(out),
+                           "--preset", "smoke"])
+    assert (out / "result.txt").read_text() == "smoke"
+    assert code == 1  # figY failed, figX still ran

@@ -1,8 +1,8 @@
 """Rebuild the README's figure table from the provenance files in figures/data/.
 
 Every row comes from `figures/data/<name>.<preset>.json` (written by `hyla.plotting.save_figure`):
-its `extra.paper` and `extra.summary` lines, the preset, the device and the wall time.  The gpu tier
-is shown where it exists, else quick.  Usage: `python tools/readme_table.py [--check]`.
+its `extra.paper` and `extra.summary` lines, the preset, the device and the wall time; gpu-tier
+figures (`figures/gpu/`) get their own rows beside the quick tier's.  Usage: `python tools/readme_table.py [--check]`.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
-ORDER = ("gpu", "quick", "paper", "smoke")
+ORDER = ("quick", "gpu", "paper", "smoke")
+# quick-tier figures live in figures/, gpu-tier ones (made on a GPU machine) in figures/gpu/
+FOLDERS = ("figures", "figures/gpu")
 
 # Where a notebook wrote no one-line "paper"/"summary": what the paper reports (reference text) and
 # which metric of the figure's CSV summarises our measurement (mean over seeds at the last step).
@@ -40,12 +42,12 @@ FALLBACK = {
 }
 
 
-def measured(name: str, preset: str, metrics) -> str:
+def measured(name: str, preset: str, metrics, folder: str = "figures") -> str:
     """Mean over seeds (and settings) at each method's last step, from the figure's CSV."""
     import csv
     from collections import defaultdict
 
-    path = ROOT / "figures" / "data" / f"{name}.{preset}.csv"
+    path = ROOT / folder / "data" / f"{name}.{preset}.csv"
     if not metrics or not path.exists():
         return "—"
     rows = list(csv.DictReader(path.open()))
@@ -72,30 +74,28 @@ def rows() -> list[str]:
     sys.path.insert(0, str(ROOT / "lib"))
     from hyla.notebook import colab_badge
 
-    best: dict[str, tuple[str, dict]] = {}
-    for p in sorted((ROOT / "figures" / "data").glob("*.json")):
-        parts = p.name[: -len(".json")].rsplit(".", 1)
-        if len(parts) != 2 or parts[1] not in ORDER:
-            continue
-        name, preset = parts
-        rec = json.loads(p.read_text())
-        if name not in best or ORDER.index(preset) < ORDER.index(best[name][0]):
-            best[name] = (preset, rec)
+    found: list[tuple[str, str, dict, str]] = []
+    for folder in FOLDERS:
+        for p in sorted((ROOT / folder / "data").glob("*.json")):
+            parts = p.name[: -len(".json")].rsplit(".", 1)
+            if len(parts) != 2 or parts[1] not in ORDER or parts[1] == "smoke":
+                continue
+            found.append((parts[0], parts[1], json.loads(p.read_text()), folder))
     out = ["| figure | | paper reports | we measured | preset | device | wall time | Colab |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, (preset, rec) in sorted(best.items()):
+    for name, preset, rec, folder in sorted(found, key=lambda f: (f[0], ORDER.index(f[1]))):
         extra = rec.get("extra", {})
         dev = rec.get("device", {})
         device = str(dev.get("device_kind") or "?")
         if dev.get("platform") == "cpu":
             device = f"CPU, {dev.get('cpu_count')} cores"
         wall = rec.get("wall_time_s")
-        thumb = f"[<img src='figures/{name}.png' width='160'>](figures/{name}.png)"
+        thumb = f"[<img src='{folder}/{name}.png' width='160'>]({folder}/{name}.png)"
         nb = ROOT / "notebooks" / f"{name}.ipynb"
         badge = colab_badge(nb.name) if nb.exists() else ""
         cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
         paper, metrics = FALLBACK.get(name, ("—", None))
-        summary = extra.get("summary") or measured(name, preset, metrics)
+        summary = extra.get("summary") or measured(name, preset, metrics, folder)
         if str(extra.get("pipeline_check")) == "True":
             summary = "pipeline check (effect needs the gpu preset): " + summary
         out.append(

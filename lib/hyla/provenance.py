@@ -32,15 +32,16 @@ PACKAGES = (
 def git_info() -> dict[str, Any]:
     """``{"commit": sha or None, "dirty": bool or None}``; both None outside a git checkout.
 
-    A copy of a checkout without ``.git`` (e.g. a working tree sent to a GPU machine) may name its
-    commit in ``$HYLA_GIT_COMMIT``; it is then recorded with ``"from_env": True``.
+    A copy of a checkout (e.g. a working tree sent to a GPU machine, whose ``.git`` may be stale or
+    missing) names its commit in ``$HYLA_GIT_COMMIT``: when set it wins, recorded with
+    ``"from_env": True``.
     """
     from .paths import repo_root
 
     root = repo_root()
     info: dict[str, Any] = {"commit": None, "dirty": None}
     if os.environ.get("HYLA_GIT_COMMIT"):
-        info = {"commit": os.environ["HYLA_GIT_COMMIT"], "dirty": None, "from_env": True}
+        return {"commit": os.environ["HYLA_GIT_COMMIT"], "dirty": None, "from_env": True}
     if root is None:
         return info
 
@@ -59,7 +60,6 @@ def git_info() -> dict[str, Any]:
 
     if git("rev-parse", "--is-inside-work-tree") != "true":
         return info
-    info = {"commit": None, "dirty": None}
     info["commit"] = git("rev-parse", "HEAD") or None  # None before the first commit
     status = git("status", "--porcelain", "--untracked-files=no")
     info["dirty"] = None if status is None else bool(status)
