@@ -50,7 +50,7 @@
 # wd {0.1, 0.3}, warmup {1000, 3000}) are fixed at lr 1e-3, wd 0.1, warmup 1000 (paper preset; the
 # paper's selection protocol is unknown, SPEC §H.2); the CPU tier uses lr 3e-3.
 #
-# **GPU tier, measured** (2026-11-22): its 15 000-step runs took 4 min on one H100 (296–466 steps/s with 3 seeds vmapped); softmax led, HYLA and linear tied within the seed error. Figure, data and provenance: `figures/gpu/` (made with `python -m hyla.reproduce --engine script --preset gpu --out figures/gpu`); the README's "Results at a glance" puts them beside the paper.
+# **GPU tier, measured** (2026-11-22): its 15 000-step runs took 4 min on one H100 (296–466 steps/s with 3 seeds vmapped); softmax led, HYLA and linear tied within the seed error. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper

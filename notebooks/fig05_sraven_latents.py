@@ -55,7 +55,7 @@
 # the concatenation of its scores towards both visible bottom-row panels; codes standardised before
 # the probe (L2 logistic regression, C = 1); the first layer is shown as "early".
 #
-# **GPU tier, measured** (2026-11-22): it reuses Fig. 4's gpu runs and trained the head and K ablations at 6 000 steps in 6 min on one H100. Figure, data and provenance: `figures/gpu/` (made with `python -m hyla.reproduce --engine script --preset gpu --out figures/gpu`); the README's "Results at a glance" puts them beside the paper.
+# **GPU tier, measured** (2026-11-22): it reuses Fig. 4's gpu runs and trained the head and K ablations at 6 000 steps in 6 min on one H100. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper

@@ -49,7 +49,7 @@
 # standardised codes) on the first `tsne_size` held-out sequences of seed 0; codes read in inference
 # mode (no attention dropout); the term colouring uses each task's lower-index term; κ uses k = 10.
 #
-# **GPU tier, measured** (2026-11-22): its codes come from the 25 000-step gpu runs of Table A1's fuzzy-logic cell. Figure, data and provenance: `figures/gpu/` (made with `python -m hyla.reproduce --engine script --preset gpu --out figures/gpu`); the README's "Results at a glance" puts them beside the paper.
+# **GPU tier, measured** (2026-11-22): its codes come from the 25 000-step gpu runs of Table A1's fuzzy-logic cell. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper

@@ -42,7 +42,7 @@
 # y-axis is clipped at −1 so that the first evaluation (R² of an untrained model, ≪ 0) does not hide the
 # rest — the CSV holds every value.
 #
-# **GPU tier, measured** (2026-11-22): its three 25 000-step runs took 2.5 min on one H100. Figure, data and provenance: `figures/gpu/` (made with `python -m hyla.reproduce --engine script --preset gpu --out figures/gpu`); the README's "Results at a glance" puts them beside the paper.
+# **GPU tier, measured** (2026-11-22): its three 25 000-step runs took 2.5 min on one H100. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper

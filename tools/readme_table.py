@@ -1,8 +1,8 @@
 """Rebuild the README's figure table from the provenance files in figures/data/.
 
 Every row comes from `figures/data/<name>.<preset>.json` (written by `hyla.plotting.save_figure`):
-its `extra.paper` and `extra.summary` lines, the preset, the device and the wall time; gpu-tier
-figures (`figures/gpu/`) get their own rows beside the quick tier's.  Usage: `python tools/readme_table.py [--check]`.
+its `extra.paper` and `extra.summary` lines, the preset, the device and the wall time.  The gpu tier
+is shown where it exists (its PNG/PDF replace the quick tier's; both tiers' data stay), else quick.  Usage: `python tools/readme_table.py [--check]`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
-ORDER = ("quick", "gpu", "paper", "smoke")
-# quick-tier figures live in figures/, gpu-tier ones (made on a GPU machine) in figures/gpu/
-FOLDERS = ("figures", "figures/gpu")
+ORDER = ("gpu", "quick", "paper", "smoke")
 
 # Where a notebook wrote no one-line "paper"/"summary": what the paper reports (reference text) and
 # which metric of the figure's CSV summarises our measurement (mean over seeds at the last step).
@@ -74,16 +72,19 @@ def rows() -> list[str]:
     sys.path.insert(0, str(ROOT / "lib"))
     from hyla.notebook import colab_badge
 
-    found: list[tuple[str, str, dict, str]] = []
-    for folder in FOLDERS:
-        for p in sorted((ROOT / folder / "data").glob("*.json")):
-            parts = p.name[: -len(".json")].rsplit(".", 1)
-            if len(parts) != 2 or parts[1] not in ORDER or parts[1] == "smoke":
-                continue
-            found.append((parts[0], parts[1], json.loads(p.read_text()), folder))
+    best: dict[str, tuple[str, dict]] = {}
+    for p in sorted((ROOT / "figures" / "data").glob("*.json")):
+        parts = p.name[: -len(".json")].rsplit(".", 1)
+        if len(parts) != 2 or parts[1] not in ORDER:
+            continue
+        name, preset = parts
+        rec = json.loads(p.read_text())
+        if name not in best or ORDER.index(preset) < ORDER.index(best[name][0]):
+            best[name] = (preset, rec)
     out = ["| figure | | paper reports | we measured | preset | device | wall time | Colab |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, preset, rec, folder in sorted(found, key=lambda f: (f[0], ORDER.index(f[1]))):
+    for name, (preset, rec) in sorted(best.items()):
+        folder = "figures"
         extra = rec.get("extra", {})
         dev = rec.get("device", {})
         device = str(dev.get("device_kind") or "?")
