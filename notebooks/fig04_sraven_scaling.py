@@ -57,7 +57,7 @@ preset: str = "quick"  # scale: smoke | quick | gpu | paper
 out_dir: str = ""  # folder for figures; empty means the repository figures folder
 cache_dir: str = ""  # run cache; empty means HYLA_CACHE or the repository .cache/runs
 steps: int = 0  # training steps per run; 0 keeps the preset value
-num_seeds: int = 0  # seeds per run, vmapped; 0 keeps the preset value
+num_seeds: int = 0  # seeds per run (vmapped on a GPU); 0 keeps the preset value
 
 # %%
 # Setup: validate the parameters before any compute (papermill only warns about unknown names).
@@ -227,13 +227,14 @@ else:
 
 steps_done = run0.spec.train.steps
 pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
-# HYLA vs linear: the difference of seed means against its standard error (independent runs)
-_sem = lambda m: float(np.std(final(m), ddof=1) / np.sqrt(len(final(m)))) if len(final(m)) > 1 else float("nan")  # noqa: E731
-_d, _se = means["hyla"] - means["linear"], float(np.hypot(_sem("hyla"), _sem("linear")))
-if not _d > 2 * _se:  # also when the s.e. is undefined (one seed)
-    verdict = f"HYLA − linear {_d:+.3f} ± {_se:.3f}: no clear difference (paper: HYLA > linear)"
+# HYLA vs linear: the difference of seed means against its standard error (independent runs);
+# with one seed the s.e. is undefined and no difference is claimed
+(m_hyla, se_hyla), (m_lin, se_lin) = (plotting.mean_sem(final(m)) for m in ("hyla", "linear"))
+diff, diff_se = float(m_hyla - m_lin), float(np.hypot(se_hyla, se_lin))
+if len(final("hyla")) > 1 and diff > 2 * diff_se:
+    verdict = f"HYLA > linear by {diff:.3f} ± {diff_se:.3f}"
 else:
-    verdict = f"HYLA > linear by {_d:.3f} ± {_se:.3f}"
+    verdict = f"HYLA − linear {diff:+.3f} ± {diff_se:.3f}: no clear difference (paper: HYLA > linear)"
 measured = ", ".join(f"{plotting.method_style(m).label} {means[m]:.3f}" for m in methods)
 prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
 fig.suptitle(f"Fig. 4 sRAVEN [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}{verdict}\n"

@@ -40,12 +40,12 @@ FALLBACK = {
 }
 
 
-def measured(name: str, preset: str, metrics, folder: str = "figures") -> str:
+def measured(name: str, preset: str, metrics) -> str:
     """Mean over seeds (and settings) at each method's last step, from the figure's CSV."""
     import csv
     from collections import defaultdict
 
-    path = ROOT / folder / "data" / f"{name}.{preset}.csv"
+    path = ROOT / "figures" / "data" / f"{name}.{preset}.csv"
     if not metrics or not path.exists():
         return "—"
     rows = list(csv.DictReader(path.open()))
@@ -84,19 +84,18 @@ def rows() -> list[str]:
     out = ["| figure | | paper reports | we measured | preset | device | wall time | Colab |",
            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for name, (preset, rec) in sorted(best.items()):
-        folder = "figures"
         extra = rec.get("extra", {})
         dev = rec.get("device", {})
         device = str(dev.get("device_kind") or "?")
         if dev.get("platform") == "cpu":
             device = f"CPU, {dev.get('cpu_count')} cores"
         wall = rec.get("wall_time_s")
-        thumb = f"[<img src='{folder}/{name}.png' width='160'>]({folder}/{name}.png)"
+        thumb = f"[<img src='figures/{name}.png' width='160'>](figures/{name}.png)"
         nb = ROOT / "notebooks" / f"{name}.ipynb"
         badge = colab_badge(nb.name) if nb.exists() else ""
         cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
         paper, metrics = FALLBACK.get(name, ("—", None))
-        summary = extra.get("summary") or measured(name, preset, metrics, folder)
+        summary = extra.get("summary") or measured(name, preset, metrics)
         if str(extra.get("pipeline_check")) == "True":
             summary = "pipeline check (effect needs the gpu preset): " + summary
         out.append(

@@ -38,10 +38,10 @@ def git_info() -> dict[str, Any]:
     """
     from .paths import repo_root
 
-    root = repo_root()
-    info: dict[str, Any] = {"commit": None, "dirty": None}
     if os.environ.get("HYLA_GIT_COMMIT"):
         return {"commit": os.environ["HYLA_GIT_COMMIT"], "dirty": None, "from_env": True}
+    root = repo_root()
+    info: dict[str, Any] = {"commit": None, "dirty": None}
     if root is None:
         return info
 

@@ -228,9 +228,9 @@ class Trainer:
         # (benchmarks/RESULTS.md). Same compiled function, same numbers per seed.
         self.seeds_one_by_one = (self.sharding is None and jax.default_backend() == "cpu"
                                  and len(spec.seeds) > 1)
-        jit_options = {"compiler_options": compiler_options()} if compiler_options() else {}
-        self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1), **jit_options)
-        self._eval = jax.jit(self._evaluate, **jit_options)
+        options = compiler_options() or None
+        self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1), compiler_options=options)
+        self._eval = jax.jit(self._evaluate, compiler_options=options)
 
     # ---- compiled pieces -------------------------------------------------------------------
     def _loss(self, params, task, data_key, dropout_key):
