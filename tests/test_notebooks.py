@@ -204,8 +204,22 @@ def _execute(path: Path, out_nb: Path, parameters: dict):
     )
 
 
+# Notebooks that train the same smoke runs share a pytest-xdist worker (`--dist loadgroup`), so
+# the worker's run cache trains each of those runs once.
+_FAMILIES = {
+    "logic": ("fig01_", "fig02_", "figA2_", "figA3_", "tabA1_logic"),
+    "raven": ("fig04_", "fig05_", "figA4_", "figA5_", "figA6_", "figA8_", "tabA1_sraven"),
+}
+
+
+def _smoke_param(path: Path):
+    family = next((f for f, prefixes in _FAMILIES.items() if path.stem.startswith(prefixes)), None)
+    marks = [pytest.mark.xdist_group(f"notebooks_{family}")] if family else []
+    return pytest.param(path, marks=marks, id=path.stem)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", [_smoke_param(p) for p in NOTEBOOKS])
 def test_smoke_run(path, kernel_env):
     out_dir = kernel_env / "figures"
     _execute(path, kernel_env / path.name, {"preset": "smoke", "out_dir": str(out_dir)})

@@ -111,9 +111,12 @@ def describe(res):
 
 
 out = dict(n_devices=len(jax.devices()), sharded=describe(train(spec, log=None)))
-# The same vmapped 2-seed program without sharding (all seeds on one device).
+# The same vmapped 2-seed program without sharding (all seeds on one device, one vmapped program:
+# not the one-seed-at-a-time path the trainer takes on a single CPU device).
 hyla.train._seed_sharding = lambda n_seeds: None
-out["unsharded"] = describe(train(spec, log=None))
+trainer = hyla.train.Trainer(spec)
+trainer.seeds_one_by_one = False
+out["unsharded"] = describe(trainer.run(log=None))
 with open(sys.argv[2], "w") as f:
     json.dump(out, f)
 """
@@ -380,17 +383,16 @@ def test_vmapped_seeds_equal_single_seed_runs(logic_run, two_device_runs):
     assert any(abs(s0[k] - s1[k]) > 1e-3 for k in s0)
 
 
-def test_seeds_one_by_one_equal_single_seed_runs_exactly_and_vmapped_closely(logic_run):
+def test_seeds_one_by_one_equal_single_seed_runs_exactly_and_vmapped_closely(logic_run, two_device_runs):
     """On one CPU device the trainer calls the compiled chunk once per seed (a one-seed slice):
-    seed 0 of a two-seed run is then bit-identical to the one-seed run; the vmapped path agrees
-    to float tolerance."""
+    seed 0 of a two-seed run is then bit-identical to the one-seed run; the vmapped path (the
+    subprocess's unsharded run: both seeds in one vmapped program) agrees to float tolerance."""
     one = Trainer(TWO_SEEDS)
     assert one.seeds_one_by_one
     res_one = one.run(log=None)
-    vmapped = Trainer(TWO_SEEDS)
-    vmapped.seeds_one_by_one = False
-    res_vmap = vmapped.run(log=None)
-    a, b, single = by_key(res_one.records), by_key(res_vmap.records), by_key(logic_run.records)
+    vmapped = two_device_runs()["unsharded"]
+    assert vmapped["device_sets"] == [1]
+    a, b, single = by_key(res_one.records), by_key(vmapped["records"]), by_key(logic_run.records)
     assert {k: v for k, v in a.items() if k[1] == 0} == single
     keys = sorted(a)
     assert set(a) == set(b)

@@ -209,16 +209,17 @@ class Trainer:
             keys[:, i] for i in range(4)
         )
         self.tasks = stack_tasks([self.objective.make_task(s) for s in spec.seeds])
-        model = eqx.filter_jit(eqx.filter_vmap(lambda k: Transformer(spec.model, key=k)))(
-            self.init_keys
-        )
-        self.params, self.static = eqx.partition(model, eqx.is_inexact_array)
         self.optimizer = make_optimizer(cfg)
-        self.opt_state = jax.vmap(self.optimizer.init)(self.params)
+        # The initial parameters and optimiser state are made when first needed: a run restored
+        # from a checkpoint (e.g. a finished run in the cache) never compiles the initialisation.
+        shapes = eqx.filter_eval_shape(self._initial_state)
+        self._params_like, self._opt_like = shapes[0], shapes[1]
+        self.static = shapes[2]
+        self._params = self._opt_state = None
         self.sharding = _seed_sharding(len(spec.seeds))
         if self.sharding is not None:
             put = lambda t: jax.device_put(t, self.sharding)  # noqa: E731
-            self.params, self.opt_state, self.tasks = put((self.params, self.opt_state, self.tasks))
+            self.tasks = put(self.tasks)
             self.data_keys, self.dropout_keys, self.eval_keys = put(
                 (self.data_keys, self.dropout_keys, self.eval_keys)
             )
@@ -231,6 +232,41 @@ class Trainer:
         options = compiler_options() or None
         self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1), compiler_options=options)
         self._eval = jax.jit(self._evaluate, compiler_options=options)
+
+    def _initial_state(self):
+        """(params, optimiser state, static part) at initialisation, seeds stacked."""
+        model = eqx.filter_jit(eqx.filter_vmap(lambda k: Transformer(self.spec.model, key=k)))(
+            self.init_keys
+        )
+        params, static = eqx.partition(model, eqx.is_inexact_array)
+        return params, jax.vmap(self.optimizer.init)(params), static
+
+    def _materialise(self):
+        params, opt_state, _ = self._initial_state()
+        if self.sharding is not None:
+            params, opt_state = jax.device_put((params, opt_state), self.sharding)
+        self._params, self._opt_state = params, opt_state
+
+    @property
+    def params(self):
+        """The trainable parameters, seeds stacked (initialised on first use)."""
+        if self._params is None:
+            self._materialise()
+        return self._params
+
+    @params.setter
+    def params(self, value):
+        self._params = value
+
+    @property
+    def opt_state(self):
+        if self._opt_state is None:
+            self._materialise()
+        return self._opt_state
+
+    @opt_state.setter
+    def opt_state(self, value):
+        self._opt_state = value
 
     # ---- compiled pieces -------------------------------------------------------------------
     def _loss(self, params, task, data_key, dropout_key):
@@ -371,7 +407,7 @@ class Trainer:
     def _load(self, ckpt_dir):
         with open(os.path.join(ckpt_dir, "progress.json")) as f:
             prog = json.load(f)
-        like = (self.params, self.opt_state)
+        like = (self._params_like, self._opt_like)  # shapes only: no initialisation needed
         self.params, self.opt_state = eqx.tree_deserialise_leaves(
             os.path.join(ckpt_dir, "state.eqx"), like
         )

@@ -68,7 +68,7 @@ UNIT = {
     "gpu": (128, 16, 4, 256),  # SPEC §A.9
     "paper": (128, 16, 4, 256),
 }
-DEPTH = {"smoke": 2, "quick": 2, "gpu": 4, "paper": 4}
+DEPTH = {"smoke": 1, "quick": 2, "gpu": 4, "paper": 4}
 TRAIN = {
     "smoke": TrainConfig(steps=24, batch_size=16, lr=3e-3, weight_decay=0.1, warmup_steps=2,
                          eval_every=12, eval_size=128, eval_batch_size=64),
@@ -213,7 +213,7 @@ def _figA5(preset: str) -> dict:
 
 def _figA6(preset: str) -> dict:
     shallow = DEPTH[preset]
-    deep = {"smoke": 3, "quick": 4, "gpu": 8, "paper": 16}[preset]
+    deep = {"smoke": 2, "quick": 4, "gpu": 8, "paper": 16}[preset]
     return dict(depths=(shallow, deep),
                 specs={d: scaling_spec(preset, "hyla", depth=d) for d in (shallow, deep)},
                 **_latent_common(preset))

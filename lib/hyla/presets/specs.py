@@ -9,7 +9,7 @@ from hyla.transformer import ModelConfig
 LOGIC_MODELS = {
     "paper": dict(num_layers=2, emb_dim=128, num_heads=8, qk_dim=16, v_dim=16, mlp_dim=256),
     "cpu": dict(num_layers=2, emb_dim=64, num_heads=8, qk_dim=16, v_dim=16, mlp_dim=128),
-    "smoke": dict(num_layers=2, emb_dim=32, num_heads=4, qk_dim=8, v_dim=8, mlp_dim=64),
+    "smoke": dict(num_layers=1, emb_dim=32, num_heads=4, qk_dim=8, v_dim=8, mlp_dim=64),
 }
 
 # sRAVEN (SPEC §A.9): depth 4, width w multiplies heads/D/qk/v/MLP; d_k = d_v = 4.

@@ -99,7 +99,6 @@ class ExchangeableMixture(eqx.Module):
         """Ids the model embeds: V symbols, READ and PAD."""
         return self.vocab + 2
 
-    @eqx.filter_jit
     def sample(self, key: PRNGKeyArray, batch_size: int, split: str = "train",
                length: int | None = None, pad: bool | int = True) -> ExchangeableBatch:
         """B sequences; ``length`` fixes L (else uniform in [min_len, max_len] per sequence).
@@ -114,13 +113,19 @@ class ExchangeableMixture(eqx.Module):
         t = self.max_len if pad is True else (int(length) if pad is False else int(pad))
         if length is not None and not 1 <= length <= t:
             raise ValueError(f"length={length} must be in [1, {t}] (the padded length)")
+        # the fixed length is traced, so every length of one padded shape shares one compilation
+        return self._sample(key, int(batch_size), t,
+                            None if length is None else jnp.asarray(length, jnp.int32))
+
+    @eqx.filter_jit
+    def _sample(self, key, batch_size: int, t: int, length) -> ExchangeableBatch:
         kz, kx, kl = jax.random.split(key, 3)
         z = jax.random.categorical(kz, self.log_prior, shape=(batch_size,))
         tok = jax.random.categorical(kx, self.log_theta[z][:, None, :], shape=(batch_size, t))
         if length is None:
             n = jax.random.randint(kl, (batch_size,), self.min_len, min(self.max_len, t) + 1)
         else:
-            n = jnp.full((batch_size,), int(length))
+            n = jnp.full((batch_size,), length, jnp.int32)
         real = jnp.arange(t)[None, :] < n[:, None]
         tok = jnp.where(real, tok, self.pad_token)
         counts = jnp.sum(jax.nn.one_hot(tok, self.vocab) * real[..., None], axis=1)
