@@ -132,7 +132,8 @@ def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) 
         cpu_times.append((time.process_time() - c0) / n)
         return time.perf_counter() - t0
 
-    warm = run(2) / 2  # first call: allocation, thread-pool start
+    run(2)  # first call: allocation, thread-pool start, the per-seed slicing's compilation
+    warm = run(2) / 2  # steady state: picks the chunk length
     if steps is None:
         steps = int(min(500, max(3, round(target_chunk_s / warm))))
     rates = [steps / run(steps) for _ in range(repeats)]

@@ -394,6 +394,14 @@ def test_seeds_one_by_one_equal_single_seed_runs_exactly_and_vmapped_closely(log
     assert vmapped["device_sets"] == [1]
     a, b, single = by_key(res_one.records), by_key(vmapped["records"]), by_key(logic_run.records)
     assert {k: v for k, v in a.items() if k[1] == 0} == single
+    # ... so one seed of a many-seed run stands for the one-seed run (RunResult.select_seeds)
+    sub = res_one.select_seeds((0,))
+    assert sub.spec == logic_run.spec and sub.records == logic_run.records
+    for x, y in zip(array_leaves(sub.model), array_leaves(logic_run.model)):
+        np.testing.assert_array_equal(x, y)
+    assert [r["seed"] for r in res_one.select_seeds((1,)).records] == [1] * len(single)
+    with pytest.raises(ValueError, match="seeds"):
+        res_one.select_seeds((5,))
     keys = sorted(a)
     assert set(a) == set(b)
     np.testing.assert_allclose([a[k] for k in keys], [b[k] for k in keys], rtol=1e-5, atol=1e-6)

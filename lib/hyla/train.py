@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import time
@@ -146,6 +147,22 @@ class RunResult:
         """(steps [n], values [n, seeds]) of one metric."""
         return history_array(self.records, name, self.spec.seeds)
 
+    def select_seeds(self, seeds: tuple[int, ...]) -> "RunResult":
+        """The same run restricted to ``seeds`` (a subset of its seeds, in that order).
+
+        On one CPU device every seed is trained on its own (``Trainer.seeds_one_by_one``), so seed
+        s of a many-seed run is bit-identical to the one-seed run of s (tested).
+        """
+        missing = [s for s in seeds if s not in self.spec.seeds]
+        if missing:
+            raise ValueError(f"seeds={missing} not in this run; allowed: {list(self.spec.seeds)}")
+        idx = jnp.array([self.spec.seeds.index(s) for s in seeds])
+        take = lambda tree: jax.tree.map(lambda x: x[idx] if eqx.is_array(x) else x, tree)  # noqa: E731
+        return dataclasses.replace(
+            self, spec=self.spec.replace(seeds=tuple(seeds)), model=take(self.model),
+            tasks=take(self.tasks), records=[r for r in self.records if r["seed"] in seeds],
+        )
+
 
 def history_array(records, name, seeds) -> tuple[np.ndarray, np.ndarray]:
     rows = [r for r in records if r["metric"] == name]
@@ -189,6 +206,17 @@ def compiler_options() -> dict:
             except Exception:  # an older jax/jaxlib without these options
                 pass
     return _compiler_options
+
+
+@functools.partial(jax.jit, static_argnums=1)
+def _seed_slice(tree, i: int):
+    """Seed ``i`` of every leaf, keeping a seed axis of length 1 (one dispatch for the whole tree)."""
+    return jax.tree.map(lambda a: a[i : i + 1], tree)
+
+
+@jax.jit
+def _concat_seeds(*trees):
+    return jax.tree.map(lambda *xs: jnp.concatenate(xs), *trees)
 
 
 def seed_keys(seed: int):
@@ -316,9 +344,8 @@ class Trainer:
         seed on one-seed slices of ``per_seed`` with the results concatenated along the seed axis."""
         if not self.seeds_one_by_one:
             return fn(*per_seed, *shared)
-        outs = [fn(*jax.tree.map(lambda a: a[i : i + 1], per_seed), *shared)
-                for i in range(len(self.spec.seeds))]
-        return jax.tree.map(lambda *xs: jnp.concatenate(xs), *outs)
+        outs = [fn(*_seed_slice(per_seed, i), *shared) for i in range(len(self.spec.seeds))]
+        return _concat_seeds(*outs)
 
     # ---- host loop -------------------------------------------------------------------------
     def model(self) -> Transformer:
