@@ -143,13 +143,15 @@ rank_paper = {m: i + 1 for i, m in enumerate(sorted(ran, key=lambda m: -PAPER_TA
 steps_done = max(r.spec.train.steps for r in results.values())
 n_seeds = max(len(r.spec.seeds) for r in results.values())
 
-lines = [f"| paper row | mixer | ours R²×100 ({steps_done} steps, {n_seeds} seeds) | rank | "
+seeds_label = f"{n_seeds} seed" + ("s" if n_seeds > 1 else ", no s.e.")
+lines = [f"| paper row | mixer | ours R²×100 ({steps_done} steps, {seeds_label}) | rank | "
          "paper R²×100 (50 000 steps, 3 seeds) | rank |", "| --- | --- | --- | --- | --- | --- |"]
 for m in methods:
     pm, ps = PAPER_TABLE_A1[m]
     if m in ours:
         mean, sem = ours[m]
-        lines.append(f"| {PAPER_NAMES[m]} | `{m}` | {mean:.2f} ± {sem:.2f} | {rank_ours[m]} | "
+        ours_cell = f"{mean:.2f} ± {sem:.2f}" if n_seeds > 1 else f"{mean:.2f}"
+        lines.append(f"| {PAPER_NAMES[m]} | `{m}` | {ours_cell} | {rank_ours[m]} | "
                      f"{pm:.2f} ± {ps:.2f} | {rank_paper[m]} |")
     else:
         lines.append(f"| {PAPER_NAMES[m]} | `{m}` | not run at this preset | | {pm:.2f} ± {ps:.2f} | |")
@@ -188,7 +190,7 @@ w = 0.38
 for i, m in enumerate(methods):
     st = plotting.method_style(m)
     if m in ours:
-        ax.bar(i - w / 2, ours[m][0], w, yerr=ours[m][1], color=st.color, capsize=3)
+        ax.bar(i - w / 2, ours[m][0], w, yerr=ours[m][1] if n_seeds > 1 else None, color=st.color, capsize=3)
     else:
         ax.text(i - w / 2, 1, "not run", rotation=90, ha="center", va="bottom", fontsize=7)
     pm, ps = PAPER_TABLE_A1[m]
@@ -199,7 +201,7 @@ ax.set_xticks(x, [PAPER_NAMES[m].replace(" − ", "\n− ").replace(" + ", "\n+ 
 ax.set_ylabel("held-out-combination R² × 100")
 from matplotlib.patches import Patch
 
-ax.legend(handles=[Patch(facecolor="0.45", label=f"ours ({steps_done} steps, {n_seeds} seeds; left bar)"),
+ax.legend(handles=[Patch(facecolor="0.45", label=f"ours ({steps_done} steps, {seeds_label}; left bar)"),
                    Patch(facecolor="white", edgecolor="0.3", hatch="///",
                          label="paper, Table A1 (50 000 steps; right bar)")], fontsize=8, loc="upper left")
 if ours:
