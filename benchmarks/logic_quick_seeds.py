@@ -6,6 +6,9 @@ seeds; the official code was measured at the same cell with HYLA above linear at
 so seeds 0-2 reproduce the figure's runs exactly) and prints the held-out R² per seed and method.
 
     PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --json benchmarks/logic_quick_seeds.json
+    # a diagnostic: the same without attention dropout (HYLA only)
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --methods hyla --attention-dropout 0 \
+        --json benchmarks/logic_quick_seeds_no_dropout.json
 """
 
 from __future__ import annotations
@@ -26,12 +29,16 @@ def main(argv=None):
     p.add_argument("--methods", nargs="+", default=["linear", "hyla"])
     p.add_argument("--json", default="", help="write the results here")
     p.add_argument("--cache", default="", help="run cache (default: the repository's)")
+    p.add_argument("--attention-dropout", type=float, default=None,
+                   help="override the attention dropout rate (default: the preset's, 0.1 as official)")
     args = p.parse_args(argv)
     t0 = time.time()
-    out = {"cell": "fig02 quick: N=32, 70% held out", "seeds": list(range(args.seeds)), "heldout_r2": {},
+    out = {"cell": "fig02 quick: N=32, 70% held out", "seeds": list(range(args.seeds)),
+           "attention_dropout": args.attention_dropout, "heldout_r2": {},
            "train_r2": {}}
     for m in args.methods:
-        spec = headline_spec("quick", m, seeds=tuple(range(args.seeds)))
+        extra = {} if args.attention_dropout is None else {"attention_dropout": args.attention_dropout}
+        spec = headline_spec("quick", m, seeds=tuple(range(args.seeds)), **extra)
         res = runs.load_or_train(spec, args.cache, name=f"{m} x{args.seeds} seeds")
         for metric in ("heldout_r2", "train_r2"):
             steps, vals = res.metric(metric)
