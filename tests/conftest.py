@@ -13,8 +13,9 @@ import os
 # make training slower). The setting reaches the notebook kernels and subprocesses through the
 # environment. HYLA_TEST_XLA_OPT=1 keeps XLA's defaults (to test exactly what the figures run).
 _FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
-if os.environ.get("HYLA_TEST_XLA_OPT", "") in ("", "0") and "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_FAST_COMPILE}".strip()
+_flags = os.environ.get("XLA_FLAGS", "")
+if os.environ.get("HYLA_TEST_XLA_OPT", "") in ("", "0") and "xla_backend_optimization_level" not in _flags:
+    os.environ["XLA_FLAGS"] = f"{_flags} {_FAST_COMPILE}".strip()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,4 +25,5 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
-    return f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r} (tests compile fast; HYLA_TEST_XLA_OPT=1 for XLA's default)"
+    flags = os.environ.get("XLA_FLAGS", "")
+    return f"XLA_FLAGS={flags!r} (tests compile fast; HYLA_TEST_XLA_OPT=1 for XLA's defaults)"

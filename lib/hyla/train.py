@@ -243,7 +243,6 @@ class Trainer:
         shapes = eqx.filter_eval_shape(self._initial_state)
         self._params_like, self._opt_like = shapes[0], shapes[1]
         self.static = shapes[2]
-        self._params = self._opt_state = None
         self.sharding = _seed_sharding(len(spec.seeds))
         if self.sharding is not None:
             put = lambda t: jax.device_put(t, self.sharding)  # noqa: E731
@@ -269,32 +268,16 @@ class Trainer:
         params, static = eqx.partition(model, eqx.is_inexact_array)
         return params, jax.vmap(self.optimizer.init)(params), static
 
-    def _materialise(self):
+    def __getattr__(self, name):
+        """``params`` and ``opt_state`` (seeds stacked) are initialised on first use, unless a
+        checkpoint has set them already (called only for attributes not set yet)."""
+        if name not in ("params", "opt_state"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         params, opt_state, _ = self._initial_state()
         if self.sharding is not None:
             params, opt_state = jax.device_put((params, opt_state), self.sharding)
-        self._params, self._opt_state = params, opt_state
-
-    @property
-    def params(self):
-        """The trainable parameters, seeds stacked (initialised on first use)."""
-        if self._params is None:
-            self._materialise()
-        return self._params
-
-    @params.setter
-    def params(self, value):
-        self._params = value
-
-    @property
-    def opt_state(self):
-        if self._opt_state is None:
-            self._materialise()
-        return self._opt_state
-
-    @opt_state.setter
-    def opt_state(self, value):
-        self._opt_state = value
+        self.params, self.opt_state = params, opt_state
+        return getattr(self, name)
 
     # ---- compiled pieces -------------------------------------------------------------------
     def _loss(self, params, task, data_key, dropout_key):

@@ -76,8 +76,9 @@ def anchor_spec(preset: str, gamma: float | None, unseen=BOTH_UNSEEN, mixer: str
 
 
 def _ext01(preset: str) -> dict:
+    sweep_depth = 1 if preset == "smoke" else 2  # smoke: one layer, a pipeline check that compiles fast
     grids = {
-        "smoke": dict(gammas=(0.5, 1.15), depths=(1,), phase_gammas=(0.5, 1.15), mixers=("softmax",),
+        "smoke": dict(gammas=(0.5, 1.15), depths=(sweep_depth,), phase_gammas=(0.5, 1.15), mixers=("softmax",),
                       wd_gammas=(0.5,), weight_decays=(0.01,)),
         "quick": dict(gammas=(0.3, 0.5, 1.15)),
         # 28 runs (the wd 0.01 row is panel A's sweep): ~20-25 s each on an H100 (estimated)
@@ -91,11 +92,10 @@ def _ext01(preset: str) -> dict:
                       weight_decays=(0.0, 0.01, 0.1, 1.0)),
     }[preset]
     # panel A: held-out (4, 3) accuracy vs gamma, both pairs unseen (the pilot's robust protocol)
-    # (smoke: one layer, a pipeline check that compiles fast)
-    sweep = {g: anchor_spec(preset, g, depth=1 if preset == "smoke" else 2) for g in grids["gammas"]}
+    sweep = {g: anchor_spec(preset, g, depth=sweep_depth) for g in grids["gammas"]}
     phase, wd = {}, {}
     if preset == "smoke":  # exercise the gpu panels with the sweep's runs (no extra training)
-        phase = {("softmax", 1, g): sweep[g] for g in grids["phase_gammas"]}
+        phase = {("softmax", sweep_depth, g): sweep[g] for g in grids["phase_gammas"]}
         wd = {(g, w): sweep[g] for g in grids["wd_gammas"] for w in grids["weight_decays"]}
     elif preset in ("gpu", "paper"):
         for mixer in grids["mixers"]:

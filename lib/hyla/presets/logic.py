@@ -75,8 +75,8 @@ def _ablations(preset: str) -> dict:
     # bit-identical to a one-seed run (RunResult.select_seeds).
     methods = ("hyla", "hyla-nonlinearity") if preset == "smoke" else tuple(MIXERS)
     shown_seeds = (0,) if preset == "quick" else None
-    specs = {m: headline_spec(preset, m, **({"seeds": shown_seeds} if shown_seeds and m not in METHODS else {}))
-             for m in methods}
+    seeds = {m: shown_seeds if shown_seeds and m not in METHODS else SEEDS[preset] for m in methods}
+    specs = {m: headline_spec(preset, m, seeds=seeds[m]) for m in methods}
     return dict(methods=methods, all_methods=tuple(MIXERS), headline=HEADLINE, specs=specs,
                 shown_seeds=shown_seeds)
 
