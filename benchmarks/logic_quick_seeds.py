@@ -9,18 +9,23 @@ so seeds 0-2 reproduce the figure's runs exactly) and prints the held-out R² pe
     # a diagnostic: the same without attention dropout (HYLA only)
     PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --methods hyla --attention-dropout 0 \
         --json benchmarks/logic_quick_seeds_no_dropout.json
+    # 24 seeds; and twice the steps (same warmup, schedule stretched)
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 24 --json benchmarks/logic_quick_seeds_24.json
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --steps 2000 \
+        --json benchmarks/logic_quick_seeds_2000_steps.json
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 
 import numpy as np
 
 from hyla import provenance, runs
-from hyla.presets.logic import headline_spec
+from hyla.presets.logic import TRAIN, headline_spec
 
 
 def main(argv=None):
@@ -31,13 +36,17 @@ def main(argv=None):
     p.add_argument("--cache", default="", help="run cache (default: the repository's)")
     p.add_argument("--attention-dropout", type=float, default=None,
                    help="override the attention dropout rate (default: the preset's, 0.1 as official)")
+    p.add_argument("--steps", type=int, default=0,
+                   help="training steps (default 0: the quick preset's 1 000, with its schedule)")
     args = p.parse_args(argv)
     t0 = time.time()
     out = {"cell": "fig02 quick: N=32, 70% held out", "seeds": list(range(args.seeds)),
-           "attention_dropout": args.attention_dropout, "heldout_r2": {},
+           "attention_dropout": args.attention_dropout, "steps": args.steps or TRAIN["quick"].steps, "heldout_r2": {},
            "train_r2": {}}
     for m in args.methods:
         extra = {} if args.attention_dropout is None else {"attention_dropout": args.attention_dropout}
+        if args.steps:
+            extra["train"] = dataclasses.replace(TRAIN["quick"], steps=args.steps)
         spec = headline_spec("quick", m, seeds=tuple(range(args.seeds)), **extra)
         res = runs.load_or_train(spec, args.cache, name=f"{m} x{args.seeds} seeds")
         for metric in ("heldout_r2", "train_r2"):
