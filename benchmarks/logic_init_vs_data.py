@@ -25,9 +25,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from hyla import metrics, provenance
+from hyla import provenance
+from hyla.objectives import make_objective
 from hyla.presets.logic import headline_spec
-from hyla.tasks.logic import FuzzyLogic
 from hyla.train import compiler_options, make_optimizer, seed_keys
 from hyla.transformer import Transformer
 
@@ -41,26 +41,24 @@ def main(argv=None):
     args = p.parse_args(argv)
     spec = headline_spec("quick", "hyla")
     cfg, mcfg = spec.train, spec.model
+    objective = make_objective(spec.task, **spec.task_args)
     optimizer = make_optimizer(cfg)
     static = eqx.partition(Transformer(mcfg, key=jax.random.key(0)), eqx.is_inexact_array)[1]
 
     def heldout_r2(params, task, key):
         model = eqx.combine(params, static)
-        batch = task.sample(key, cfg.eval_size, "heldout_combos")
-        pred = jax.vmap(lambda x: model(x, inference=True)[0])(batch.x)[:, -1, 0]
-        return metrics.r2_per_sequence(pred, batch.y, batch.base_var)
+        batch = objective.sample(task, key, cfg.eval_size, "heldout_combos")
+        return objective.metrics(objective.predict(model, batch), batch)["r2"]
 
-    @jax.jit
     def train(init_key, data_key, dropout_key, eval_key, task):
         params = eqx.partition(Transformer(mcfg, key=init_key), eqx.is_inexact_array)[0]
         opt_state = optimizer.init(params)
 
         def loss(p, i):
             model = eqx.combine(p, static)
-            batch = task.sample(jax.random.fold_in(data_key, i), cfg.batch_size, "train")
-            key = jax.random.fold_in(dropout_key, i)
-            pred = jax.vmap(lambda x: model(x, key=key)[0])(batch.x)[:, -1, 0]
-            return metrics.mse(pred, batch.y)
+            batch = objective.sample(task, jax.random.fold_in(data_key, i), cfg.batch_size, "train")
+            pred = objective.predict(model, batch, key=jax.random.fold_in(dropout_key, i), inference=False)
+            return objective.loss(pred, batch)
 
         def body(i, carry):
             p, o = carry
@@ -76,7 +74,7 @@ def main(argv=None):
     out = {"cell": "fig02 quick: N=32, 70% held out, HYLA", "steps": cfg.steps,
            "seeds": list(range(args.seeds)), "heldout_r2": {"same": [], "new_data": [], "new_init": []}}
     for s in range(args.seeds):
-        task = FuzzyLogic(**spec.task_args, seed=s)
+        task = objective.make_task(s)
         k, k_other = seed_keys(s), seed_keys(s + OFFSET)
         eval_key = k[3]
         arms = {"same": (k[0], k[1], k[2]), "new_data": (k[0], k_other[1], k_other[2]),
