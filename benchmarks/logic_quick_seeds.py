@@ -1,17 +1,22 @@
 """How often does HYLA beat linear attention at the fig02 quick cell? More seeds than the figure.
 
-The quick tier of Fig. 2 (N = 32, 70 % held out, D 64, 1 000 steps, batch 64, lr 3e-3) runs three
-seeds; the official code was measured at the same cell with HYLA above linear attention in 3/3 seeds
-(SPEC §I.3). This script trains the same runs for more seeds (each seed runs on its own on one CPU,
-so seeds 0-2 reproduce the figure's runs exactly) and prints the held-out R² per seed and method.
+The quick tier of Fig. 2 (N = 32, 70 % held out, D 64, 1 000 steps, batch 64, lr 1e-2) runs three
+seeds. This script trains the same runs for more seeds (each seed runs on its own on one CPU, so
+seeds 0-2 reproduce the figure's runs exactly) and prints the held-out R² per seed and method;
+``--lr``, ``--batch-size``, ``--warmup-steps``, ``--weight-decay`` and ``--steps`` override the quick
+preset's schedule, ``--first-seed`` moves the seeds.
 
-    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --json benchmarks/logic_quick_seeds.json
-    # a diagnostic: the same without attention dropout (HYLA only)
-    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --methods hyla --attention-dropout 0 \
-        --json benchmarks/logic_quick_seeds_no_dropout.json
-    # 24 seeds; and twice the steps (same warmup, schedule stretched)
-    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 24 --json benchmarks/logic_quick_seeds_24.json
-    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --steps 2000 \
+    # the quick preset, seeds 0-7
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --json benchmarks/logic_quick_seeds_lr1e-2.json
+    # the learning-rate choice (tuning seeds 100-105, disjoint from the figure's)
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 6 --first-seed 100 --lr 6e-3 \
+        --json benchmarks/logic_quick_lr_sweep/lr6e-3.json
+    # the earlier quick cell, lr 3e-3 as SPEC §I.3 (the committed files before 2026-11-23 07:00):
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --lr 3e-3 --seeds 8 --json benchmarks/logic_quick_seeds.json
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --lr 3e-3 --seeds 8 --methods hyla \
+        --attention-dropout 0 --json benchmarks/logic_quick_seeds_no_dropout.json
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --lr 3e-3 --seeds 24 --json benchmarks/logic_quick_seeds_24.json
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --lr 3e-3 --seeds 8 --steps 2000 \
         --json benchmarks/logic_quick_seeds_2000_steps.json
 """
 
@@ -38,16 +43,26 @@ def main(argv=None):
                    help="override the attention dropout rate (default: the preset's, 0.1 as official)")
     p.add_argument("--steps", type=int, default=0,
                    help="training steps (default 0: the quick preset's 1 000, with its schedule)")
+    p.add_argument("--first-seed", type=int, default=0, help="seeds first..first+N-1")
+    for name in ("lr", "batch_size", "warmup_steps", "weight_decay"):
+        p.add_argument("--" + name.replace("_", "-"), type=type(getattr(TRAIN["quick"], name)), default=None,
+                       help=f"override the quick preset's {name} (default {getattr(TRAIN['quick'], name)})")
     args = p.parse_args(argv)
+    overrides = {k: getattr(args, k) for k in ("lr", "batch_size", "warmup_steps", "weight_decay")
+                 if getattr(args, k) is not None}
+    if args.steps:
+        overrides["steps"] = args.steps
+    seeds = tuple(range(args.first_seed, args.first_seed + args.seeds))
     t0 = time.time()
-    out = {"cell": "fig02 quick: N=32, 70% held out", "seeds": list(range(args.seeds)),
-           "attention_dropout": args.attention_dropout, "steps": args.steps or TRAIN["quick"].steps, "heldout_r2": {},
-           "train_r2": {}}
+    train = dataclasses.replace(TRAIN["quick"], **overrides)
+    out = {"cell": "fig02 quick: N=32, 70% held out", "seeds": list(seeds),
+           "attention_dropout": args.attention_dropout, "steps": train.steps,
+           "train": dataclasses.asdict(train), "heldout_r2": {}, "train_r2": {}}
     for m in args.methods:
         extra = {} if args.attention_dropout is None else {"attention_dropout": args.attention_dropout}
-        if args.steps:
-            extra["train"] = dataclasses.replace(TRAIN["quick"], steps=args.steps)
-        spec = headline_spec("quick", m, seeds=tuple(range(args.seeds)), **extra)
+        if overrides:
+            extra["train"] = train
+        spec = headline_spec("quick", m, seeds=seeds, **extra)
         res = runs.load_or_train(spec, args.cache, name=f"{m} x{args.seeds} seeds")
         for metric in ("heldout_r2", "train_r2"):
             steps, vals = res.metric(metric)
