@@ -44,10 +44,10 @@
 #
 # **Presets.** `smoke`: two mixers, 24-step toys (pipeline check; the table lists the others as not
 # run). `quick`: all 8 mixers with the CPU model of Fig. 2 (D 64, 8 heads, d_k = d_v = 2), batch 64,
-# lr 3e-3, 1 000 steps (2 % of the paper's), ONE seed (seed 0) per mixer, so that the notebook fits in
-# ~5 CPU minutes (3 seeds took 9 min); softmax, linear and HYLA show seed 0 of the cached Fig. 2 runs
+# lr 1e-2 (Fig. 2's quick choice), 1 000 steps (2 % of the paper's), ONE seed (seed 0) per mixer,
+# so that the notebook fits in ~5 CPU minutes (3 seeds took 9 min); softmax, linear and HYLA show seed 0 of the cached Fig. 2 runs
 # (on one CPU, bit-identical to one-seed runs). One seed gives no error bars: seeds of this cell differ
-# by up to ±0.1 in R² (`benchmarks/logic_quick_seeds.json`).
+# by up to ±0.1 in R² (`benchmarks/logic_quick_seeds_lr1e-2.json`).
 # At this budget the absolute numbers are far below the paper's and the ordering is not expected to be
 # stable (SPEC §F); compare orderings, not values. `gpu`: the full model, 25 000 steps, 3 seeds.
 #
