@@ -232,7 +232,7 @@ elif compare("hyla", "linear") == "<":
 if compare("softmax", "hyla") == ">":
     verdict += "; softmax leads at this budget (paper, 50k steps: HYLA > softmax)"
 fig.suptitle(f"Fig. 2 fuzzy logic [{preset}, {steps_done} steps]: N={n_star}, {f_star:.0%} held out — "
-             f"{verdict}. Paper R²: HYLA 0.81, softmax 0.63, linear 0.60", fontsize=9)
+             f"{verdict}.\nPaper R²: HYLA 0.81, softmax 0.63, linear 0.60", fontsize=9)
 fig.tight_layout()
 paths = plotting.save_figure(
     fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,

@@ -285,3 +285,28 @@ def test_git_commit_from_environment_wins(monkeypatch):
     monkeypatch.delenv("HYLA_GIT_COMMIT")
     info = git_info()
     assert "from_env" not in info and info["commit"] != "0123abc"
+
+
+def test_git_dirty_ignores_figures_but_not_code(monkeypatch, tmp_path):
+    """Figures written by earlier notebooks of a batch do not make the code 'dirty'; code edits do."""
+    import subprocess
+
+    from hyla import paths, provenance
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "figures" / "a.png").write_text("old")
+    (tmp_path / "lib" / "code.py").write_text("x = 1")
+    git("init", "-q")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init")
+    monkeypatch.delenv("HYLA_GIT_COMMIT", raising=False)
+    monkeypatch.setattr(paths, "repo_root", lambda: tmp_path)
+    assert provenance.git_info()["dirty"] is False
+    (tmp_path / "figures" / "a.png").write_text("new")
+    assert provenance.git_info()["dirty"] is False
+    (tmp_path / "lib" / "code.py").write_text("x = 2")
+    assert provenance.git_info()["dirty"] is True

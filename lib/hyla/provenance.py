@@ -32,6 +32,9 @@ PACKAGES = (
 def git_info() -> dict[str, Any]:
     """``{"commit": sha or None, "dirty": bool or None}``; both None outside a git checkout.
 
+    ``dirty`` is True when tracked files outside ``figures/`` differ from the commit: the figures and
+    data that earlier notebooks of the same batch wrote do not count as changed code.
+
     A copy of a checkout (e.g. a working tree sent to a GPU machine, whose ``.git`` may be stale or
     missing) names its commit in ``$HYLA_GIT_COMMIT``: when set it wins, recorded with
     ``"from_env": True``.
@@ -61,7 +64,7 @@ def git_info() -> dict[str, Any]:
     if git("rev-parse", "--is-inside-work-tree") != "true":
         return info
     info["commit"] = git("rev-parse", "HEAD") or None  # None before the first commit
-    status = git("status", "--porcelain", "--untracked-files=no")
+    status = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)figures")
     info["dirty"] = None if status is None else bool(status)
     return info
 
