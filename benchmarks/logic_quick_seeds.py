@@ -8,6 +8,7 @@ preset's schedule, ``--first-seed`` moves the seeds.
 
     # the quick preset, seeds 0-7
     PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 8 --json benchmarks/logic_quick_seeds_lr1e-2.json
+    PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 16 --first-seed 8 --json seeds_8-23.json  # joined
     # the learning-rate choice (tuning seeds 100-105, disjoint from the figure's)
     PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 6 --first-seed 100 --lr 6e-3 \
         --json benchmarks/logic_quick_lr_sweep/lr6e-3.json

@@ -4,8 +4,9 @@ The quick tier follows SPEC §F/§I.3 (D 64, MLP 128, 8 heads with d_k = d_v = 2
 64, warmup 50, 1 000 steps, N = 32, 70 % held out, 3 vmapped seeds) except the learning rate: 1e-2
 instead of SPEC §I.3's 3e-3 (the official grid's largest). At 3e-3 HYLA and linear attention are
 not separable in 1 000 steps (24 seeds, benchmarks/logic_quick_seeds_24.json); 1e-2 was chosen
-among {3e-3, 6e-3, 1e-2} on tuning seeds 100-105, disjoint from the figure's, and confirmed on seeds
-0-7 (benchmarks/RESULTS.md, "fig02 quick learning rate"). Softmax learns fastest early (§I.2).
+among {3e-3, 6e-3, 1e-2} on tuning seeds 100-105, disjoint from the figure's, and checked on seeds
+0-23: HYLA - linear +0.083 ± 0.036 (benchmarks/RESULTS.md, "fig02 quick learning rate"). Softmax
+learns fastest early (§I.2).
 """
 
 from __future__ import annotations
