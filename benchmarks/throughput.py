@@ -135,7 +135,12 @@ def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) 
     run(2)  # first call: allocation, thread-pool start, the per-seed slicing's compilation
     warm = run(2) / 2  # steady state: picks the chunk length
     if steps is None:
-        steps = int(min(500, max(3, round(target_chunk_s / warm))))
+        # about target_chunk_s per compiled call: with seeds one by one a call runs ONE seed, so the
+        # chunk length follows the per-seed time and equals the one-seed chunk (with one chunk length
+        # for all seeds, calls of 3 steps for 3 seeds against 5 for one put a per-call overhead on
+        # the several-seed rows only)
+        per_call = warm / seeds if one_by_one else warm
+        steps = int(min(500, max(3, round(target_chunk_s / per_call))))
     rates = [steps / run(steps) for _ in range(repeats)]
     sps = statistics.median(rates)
     return {
@@ -190,7 +195,7 @@ def main(argv=None):
     p.add_argument("--size", nargs="+", choices=SIZES, default=list(SIZES))
     p.add_argument("--seeds", nargs="+", type=int, default=[1], help="seed counts")
     p.add_argument("--steps", type=int, default=None,
-                   help="timed steps per chunk (default: about 1.5 s per chunk)")
+                   help="timed steps per chunk (default: about 1.5 s per compiled call, i.e. per seed on one CPU)")
     p.add_argument("--repeats", type=int, default=5, help="timed chunks (median; >= 3)")
     p.add_argument("--json", action="store_true", help="print a JSON list of records")
     p.add_argument("--markdown", metavar="PATH", help="also write the table as markdown to PATH")
