@@ -1,8 +1,9 @@
 """Does HYLA's held-out R² at the fig02 quick cell follow the initial parameters or the batches?
 
 At 1 000 steps HYLA is at the start of a sudden rise, and whether a seed has risen varies a lot from
-seed to seed (benchmarks/RESULTS.md). This script (at lr 3e-3, the quick cell of SPEC §I.3) separates the two sources of randomness of a seed
-(its task split is kept): for seed s it trains HYLA at the quick cell three times,
+seed to seed (benchmarks/RESULTS.md). At the quick cell as SPEC §I.3 measured it (lr 3e-3), this
+script separates the two sources of randomness of a seed (its task split is kept): for seed s it
+trains HYLA three times,
 
     same      initial parameters and batch/dropout streams of seed s (as the engine does),
     new_data  the initial parameters of seed s, the batch/dropout streams of seed s + 1000,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -22,7 +23,7 @@ import jax.numpy as jnp
 
 from hyla import provenance
 from hyla.train import Trainer, _seed_slice
-from throughput import make_spec
+from throughput import compile_chunk, make_spec
 
 
 def measure(task: str, method: str, seeds: int = 3, repeats: int = 7, call_s: float = 1.0) -> dict:
@@ -30,8 +31,7 @@ def measure(task: str, method: str, seeds: int = 3, repeats: int = 7, call_s: fl
     assert trainer.seeds_one_by_one, "needs a single CPU device"
     state = [trainer.params, trainer.opt_state]
     fixed = (trainer.tasks, trainer.data_keys, trainer.dropout_keys)
-    chunk = trainer._chunk.lower(*jax.tree.map(lambda a: a[:1], (*state, *fixed)),
-                                 jnp.int32(0), jnp.int32(1)).compile()
+    chunk = compile_chunk(trainer, state, fixed)
     one = list(_seed_slice((*state, *fixed), 0))  # seed 0 on its own, as a one-seed run holds it
     step = 0
 
@@ -81,7 +81,7 @@ def main(argv=None):
                   f"({r['steps_per_call']} steps per call, {args.repeats} alternating repeats)", flush=True)
     if args.json:
         out = {"records": records, "git": provenance.git_info(), "device": provenance.device_info(),
-               "versions": provenance.package_versions(), "loadavg_end": list(__import__("os").getloadavg())}
+               "versions": provenance.package_versions(), "loadavg_end": list(os.getloadavg())}
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1)
 

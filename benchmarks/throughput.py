@@ -101,6 +101,15 @@ def device_name() -> str:
     return f"{d.platform}: {d.device_kind}"
 
 
+def compile_chunk(trainer: Trainer, state, fixed):
+    """The trainer's chunk compiled for one call: all seeds, or one seed's slice when the trainer
+    runs seeds one by one (a single CPU device)."""
+    args = (*state, *fixed)
+    if trainer.seeds_one_by_one:
+        args = jax.tree.map(lambda a: a[:1], args)
+    return trainer._chunk.lower(*args, jnp.int32(0), jnp.int32(1)).compile()
+
+
 def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) -> dict:
     """One record; ``steps=None`` picks a chunk length of about ``target_chunk_s`` seconds."""
     matmul = matmul_gflops()
@@ -112,9 +121,8 @@ def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) 
 
     # on one CPU device the trainer calls the chunk once per seed on one-seed slices
     one_by_one = trainer.seeds_one_by_one
-    lowered_args = jax.tree.map(lambda a: a[:1], (*state, *fixed)) if one_by_one else (*state, *fixed)
     t0 = time.perf_counter()
-    compiled = trainer._chunk.lower(*lowered_args, jnp.int32(0), jnp.int32(1)).compile()
+    compiled = compile_chunk(trainer, state, fixed)
     compile_s = time.perf_counter() - t0
     cost = compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost

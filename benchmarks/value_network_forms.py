@@ -1,6 +1,6 @@
 """Forms of HYLA's value network on XLA:CPU: time of one attention layer's mixing, forward + backward.
 
-HYLA costs more than linear attention per step on sRAVEN (1.29-1.40x, target 1.2x; RESULTS.md). This
+HYLA costs more than linear attention per step on sRAVEN (1.29-1.45x, target 1.2x; RESULTS.md). This
 script times, at the sRAVEN paper size (batch 128, T = 36, 16 heads, d_k = d_v = 4), the gradient of
 scores -> normalisation -> value network for linear attention and for several equivalent ways of
 writing HYLA's two generated layers

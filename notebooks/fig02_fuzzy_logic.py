@@ -223,12 +223,12 @@ def compare(a, b):
     return ">" if gap > se else "<" if gap < -se else "≈"
 
 
-gap = means["hyla"] - means["linear"]
-verdict = f"HYLA {compare('hyla', 'linear')} linear"
-if compare("hyla", "linear") == "≈":
+hyla_vs_linear, gap = compare("hyla", "linear"), means["hyla"] - means["linear"]
+verdict = f"HYLA {hyla_vs_linear} linear"
+if hyla_vs_linear == "≈":
     verdict += (f" (mean {'ahead' if gap > 0 else 'behind'} by {abs(gap):.2f}, within s.e.; "
                 "paper: HYLA > linear)")
-elif compare("hyla", "linear") == "<":
+elif hyla_vs_linear == "<":
     verdict += " (paper: HYLA > linear)"
 if compare("softmax", "hyla") == ">":
     verdict += "; softmax leads at this budget (paper, 50k steps: HYLA > softmax)"
