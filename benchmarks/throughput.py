@@ -29,6 +29,7 @@ Attention dropout is 0.1 everywhere (as in the official runs).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -74,11 +75,17 @@ OFFICIAL = {
 }
 
 
-def make_spec(task: str, method: str, size: str, seeds: int) -> RunSpec:
-    model = ModelConfig(mixer=method, attention_dropout=0.1, **MODEL[task, size])
+def make_spec(task: str, method: str, size: str, seeds: int, seq_len: int | None = None) -> RunSpec:
+    """``seq_len`` (fuzzy logic only) overrides the number of in-context examples N."""
+    model_args, task_args = dict(MODEL[task, size]), dict(TASK_ARGS[task, size])
+    if seq_len is not None:
+        if task != "logic":
+            raise ValueError(f"seq_len={seq_len} applies to task='logic' only, got task={task!r}")
+        model_args["seq_len"] = task_args["seq_len"] = seq_len
+    model = ModelConfig(mixer=method, attention_dropout=0.1, **model_args)
     # `steps` only shapes the lr schedule; chunks index steps from 0 upwards.
     train = TrainConfig(steps=1_000_000, batch_size=BATCH[size], warmup_steps=WARMUP[task])
-    return RunSpec(task, TASK_ARGS[task, size], model, train, seeds=tuple(range(seeds)))
+    return RunSpec(task, task_args, model, train, seeds=tuple(range(seeds)))
 
 
 def matmul_gflops(n: int = 1024, repeats: int = 9) -> float:
@@ -110,11 +117,12 @@ def compile_chunk(trainer: Trainer, state, fixed):
     return trainer._chunk.lower(*args, jnp.int32(0), jnp.int32(1)).compile()
 
 
-def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) -> dict:
+def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5, seq_len=None) -> dict:
     """One record; ``steps=None`` picks a chunk length of about ``target_chunk_s`` seconds."""
     matmul = matmul_gflops()
     load = os.getloadavg()
-    trainer = Trainer(make_spec(task, method, size, seeds))
+    spec = make_spec(task, method, size, seeds, seq_len)
+    trainer = Trainer(spec)
     state = [trainer.params, trainer.opt_state]
     fixed = (trainer.tasks, trainer.data_keys, trainer.dropout_keys)
     step = 0
@@ -160,7 +168,7 @@ def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5) 
         "gflop_per_step": flops_per_step / 1e9,
         "cpu_s_per_step": statistics.median(cpu_times[1:]), "loadavg": load, "seed_steps_per_s": sps * seeds,
         "official_steps_per_s": OFFICIAL.get((task, size, method)) if seeds == 1 else None,
-        "jax": jax.__version__,
+        "jax": jax.__version__, "seq_len": spec.model.seq_len,
     }
 
 
@@ -168,12 +176,12 @@ def format_row(r: dict) -> str:
     off = r.get("official_steps_per_s")
     ratio = f"{r['steps_per_s'] / off:5.2f}x" if off else "     -"
     load = "/".join(f"{x:.1f}" for x in r["loadavg"])
-    return (f"{r['task']:6s} {r['method']:8s} {r['size']:6s} {r['seeds']:5d} "
+    return (f"{r['task']:6s} {r['method']:8s} {r['size']:6s} {r['seeds']:5d} {r.get('seq_len', '-'):>4} "
             f"{r['steps_per_s']:9.2f} {r['compile_s']:9.1f} {r['gflops_per_s']:8.1f} "
             f"{r['matmul_gflops_per_s']:8.1f} {ratio} {load}")
 
 
-HEADER = ("task   method   size   seeds   steps/s compile_s   GFLOP/s matmulGF vs.off "
+HEADER = ("task   method   size   seeds    T   steps/s compile_s   GFLOP/s matmulGF vs.off "
           "load 1/5/15m")
 
 
@@ -205,6 +213,8 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=None,
                    help="timed steps per chunk (default: about 1.5 s per compiled call, i.e. per seed on one CPU)")
     p.add_argument("--repeats", type=int, default=5, help="timed chunks (median; >= 3)")
+    p.add_argument("--seq-len", nargs="+", type=int, default=[None],
+                   help="fuzzy logic only: numbers of in-context examples N (default: the size's)")
     p.add_argument("--json", action="store_true", help="print a JSON list of records")
     p.add_argument("--markdown", metavar="PATH", help="also write the table as markdown to PATH")
     args = p.parse_args(argv)
@@ -218,8 +228,8 @@ def main(argv=None):
     for task in args.task:
         for size in args.size:
             for method in args.method:
-                for seeds in args.seeds:
-                    r = bench(task, method, size, seeds, args.steps, args.repeats)
+                for seeds, seq_len in itertools.product(args.seeds, args.seq_len):
+                    r = bench(task, method, size, seeds, args.steps, args.repeats, seq_len=seq_len)
                     records.append(r)
                     if not args.json:
                         print(format_row(r), flush=True)

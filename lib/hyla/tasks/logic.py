@@ -150,8 +150,12 @@ class FuzzyLogic(eqx.Module):
     unknown_fraction: float = eqx.field(static=True)
     seq_len: int = eqx.field(static=True)
     seed: Int[Array, ""]
-    train: Int[Array, "n_train K"]
-    heldout_combos: Int[Array, "n_heldout K"]
+    # All K-subsets of known terms in the seed's shuffled order: heldout_combos are its first
+    # ``num_heldout`` rows, train the rest.  One table of the same shape for every held-out
+    # fraction, with the split point an array, so runs at different fractions compile to the same
+    # program (and could share one vmapped call); the values drawn are those of two tables.
+    shuffled_combos: Int[Array, "n_in K"]
+    num_heldout: Int[Array, ""]
     unknown_terms: Int[Array, "n_unknown K"]
     fixed_context: Float[Array, "T-1 L"]  # context inputs of input_dist="fixed_context"
     fixed_query: Float[Array, " L"]  # query input of input_dist="fixed_query"
@@ -182,9 +186,8 @@ class FuzzyLogic(eqx.Module):
         order = np.asarray(jax.random.permutation(key, len(combos_in)))
         shuffled = combos_in[order]  # == jax.random.permutation(key, combos, axis=0)
         self.fixed_context, self.fixed_query = _fixed_inputs(key, seq_len, num_variables)
-        n_heldout = int(len(combos_in) * heldout_fraction)
-        self.heldout_combos = jnp.asarray(shuffled[:n_heldout])
-        self.train = jnp.asarray(shuffled[n_heldout:])
+        self.shuffled_combos = jnp.asarray(shuffled)
+        self.num_heldout = jnp.asarray(int(len(combos_in) * heldout_fraction), dtype=jnp.int32)
         self.unknown_terms = jnp.asarray(combos_unknown.reshape(-1, k))
 
     @property
@@ -192,9 +195,26 @@ class FuzzyLogic(eqx.Module):
         """2^L, the number of possible terms."""
         return 2**self.num_variables
 
+    def split_size(self, split: str) -> int:
+        """Number of combinations in ``split`` (from the static configuration)."""
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        return split_sizes(self.num_variables, self.num_terms, self.heldout_fraction,
+                           self.unknown_fraction)[split]
+
+    @property
+    def heldout_combos(self) -> Int[Array, "n_heldout K"]:
+        """Held-out combinations (the paper's "OOD"): the first rows of ``shuffled_combos``."""
+        return self.shuffled_combos[..., : self.split_size("heldout_combos"), :]
+
+    @property
+    def train(self) -> Int[Array, "n_train K"]:
+        """Training combinations: the rows of ``shuffled_combos`` after the held-out ones."""
+        return self.shuffled_combos[..., self.split_size("heldout_combos"):, :]
+
     @property
     def splits(self) -> dict[str, Int[Array, "n K"]]:
-        """{"train", "heldout_combos", "unknown_terms"} -> term-index table [n, K]."""
+        """{"train", "heldout_combos", "unknown_terms"} -> term-index table [n, K] (unstacked task)."""
         return {"train": self.train, "heldout_combos": self.heldout_combos, "unknown_terms": self.unknown_terms}
 
     @eqx.filter_jit
@@ -217,13 +237,22 @@ class FuzzyLogic(eqx.Module):
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
         if input_dist not in INPUT_DISTS:
             raise ValueError(f"input_dist must be one of {INPUT_DISTS}, got {input_dist!r}")
-        table = self.splits[split]
-        if table.shape[-2] == 0:
+        if self.split_size(split) == 0:
             raise ValueError(f"split {split!r} is empty for this configuration; choose another split")
         T, L = self.seq_len, self.num_variables
         # One threefry draw for everything (compiles ~3x faster than split + randint + uniform).
         bits = jax.random.bits(key, (batch_size, 1 + T * L), jnp.uint32)
-        terms = table[(bits[:, 0] % table.shape[-2]).astype(jnp.int32)]  # modulo bias < n / 2^32
+        # row = offset + bits mod n (modulo bias < n / 2^32); for the two known-term splits n and the
+        # offset are arrays, so every held-out fraction gives the same program
+        if split == "unknown_terms":
+            table, offset = self.unknown_terms, 0
+            n = jnp.uint32(self.unknown_terms.shape[-2])
+        else:
+            table = self.shuffled_combos
+            n_in = jnp.uint32(self.shuffled_combos.shape[-2])
+            n_held = self.num_heldout.astype(jnp.uint32)
+            n, offset = (n_held, 0) if split == "heldout_combos" else (n_in - n_held, self.num_heldout)
+        terms = table[(bits[:, 0] % n).astype(jnp.int32) + offset]
         inputs = unit_float(bits[:, 1:]).reshape(batch_size, T, L)
         if input_dist == "fixed_context":
             ctx = jnp.broadcast_to(self.fixed_context, (batch_size, T - 1, L))
