@@ -83,6 +83,17 @@
 # Choices where the paper is silent (SPEC §E.2, H.2): the probe is one L2 logistic regression per
 # term on standardised codes, F1 averaged over terms; t-SNE (scikit-learn, PCA init) of the codes of all
 # layers; panel D colours each held-out task by its lower-index term.
+#
+# **Which sequences the probe reads.** The paper does not say. With inputs drawn at random (solid
+# lines in panel B) the code of the query attending to itself is dominated by the query's own input
+# x_q, and the probe finds almost nothing: F1 ≤ 0.02 at every tier we ran (gpu: ≤ 0.006). The official
+# in-training probe reads sequences whose query input is FIXED (SPEC §E.1, `valid_fixed_query`), so
+# that the code varies only with the task and the context; panel B draws that probe too (dashed).
+# With the query fixed, layer 1 of linear attention and HYLA carries no task information at all
+# (their score of the query with itself depends on the query token alone, tested in
+# `tests/test_analysis.py`); softmax's normalisation over the context makes its layer-1 code vary.
+# Quick tier (2026-11-23, the committed quick CSV): see the README's results table. The gpu figure in
+# `figures/` was made before the dashed lines existed.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
@@ -144,6 +155,12 @@ for method in config["methods"]:
             probe_rows.append(dict(method=method, num_examples=n_star, heldout_fraction=f_star,
                                    layer=layer + 1, seed=seed, step=res.spec.train.steps,
                                    metric="probe_f1", value=f1))
+        # the same probe with the query input fixed (SPEC §E.1's data for the official probe)
+        keys = {split: runs.analysis_key(seed, split) for split in ("train", "heldout_combos")}
+        fixed = analysis.logic_term_probe(model, task, keys, config["latent_size"], "fixed_query")
+        probe_rows += [dict(method=method, num_examples=n_star, heldout_fraction=f_star, layer=layer + 1,
+                            seed=seed, step=res.spec.train.steps, metric="probe_f1_fixed_query",
+                            value=f1) for layer, f1 in enumerate(fixed)]
         if method == config["latent_method"] and i == 0:
             codes_for_tsne = dict(x=cte.reshape(len(cte), -1), terms=np.asarray(bte.terms))
 emb = analysis.embed_2d(codes_for_tsne["x"], seed=0)
@@ -212,13 +229,18 @@ ax.set_title(f"C: held-out {', '.join(f'{f:.0%}' for f in fracs)}"
              + (f"; grid {', '.join(map(str, grid_steps))} steps" if headline_apart else ""))
 ax.legend(fontsize=7)
 
-ax = axes[1]  # panel B
-for method in config["methods"]:
-    layers = sorted({r["layer"] for r in probe_rows})
-    vals = np.array([[r["value"] for r in probe_rows if r["method"] == method and r["layer"] == l]
-                     for l in layers])
-    mean, sem = plotting.mean_sem(vals, axis=1)
-    plotting.band(ax, layers, mean, sem, method)
+ax = axes[1]  # panel B: solid = random query input, dashed = query input fixed
+layers = sorted({r["layer"] for r in probe_rows})
+for metric, ls in (("probe_f1", "-"), ("probe_f1_fixed_query", "--")):
+    for method in config["methods"]:
+        vals = np.array([[r["value"] for r in probe_rows if r["method"] == method
+                          and r["layer"] == l and r["metric"] == metric] for l in layers])
+        mean, sem = plotting.mean_sem(vals, axis=1)
+        plotting.band(ax, layers, mean, sem, method, linestyle=ls,
+                      label=plotting.method_style(method).label if ls == "-" else "_")
+for metric, ls in (("query input random", "-"), ("query input fixed", "--")):
+    ax.plot([], [], color="0.4", linestyle=ls, label=metric)
+ax.legend(fontsize=7)
 ax.set_xticks(layers)
 ax.set_xlabel("layer")
 ax.set_ylabel("term probe F1 (held-out tasks)")

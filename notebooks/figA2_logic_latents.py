@@ -139,6 +139,11 @@ for method, res in results.items():
         for layer in range(ctr.shape[1]):
             f1 = analysis.probe_f1(ctr[:, layer], ytr, cte[:, layer], yte)
             latent_rows.append(dict(base, metric="probe_f1", value=f1, layer=layer + 1, label=""))
+        # the same probe with the query input fixed (SPEC §E.1's data for the official probe)
+        keys = {split: runs.analysis_key(seed, split) for split in ("train", "heldout_combos")}
+        fixed = analysis.logic_term_probe(model, task, keys, config["latent_size"], "fixed_query")
+        latent_rows += [dict(base, metric="probe_f1_fixed_query", value=f1, layer=layer + 1, label="")
+                        for layer, f1 in enumerate(fixed)]
         flat = cte.reshape(len(cte), -1)  # all layers concatenated
         labels = labels_of(bte)
         for name in ("target_quintile", "function", "term"):
@@ -202,10 +207,14 @@ for row, method in enumerate(tsne_methods):
 
 ax = fig.add_subplot(gs[0, 3])  # probe F1 per layer
 layers = sorted({r["layer"] for r in latent_rows if r["metric"] == "probe_f1"})
-for method in results:
-    vals = np.stack([values(method, "probe_f1", layer=lay) for lay in layers])  # [layers, seeds]
-    mean, sem = plotting.mean_sem(vals, axis=1)
-    plotting.band(ax, layers, mean, sem, method)
+for metric, ls in (("probe_f1", "-"), ("probe_f1_fixed_query", "--")):  # query input random / fixed
+    for method in results:
+        vals = np.stack([values(method, metric, layer=lay) for lay in layers])  # [layers, seeds]
+        mean, sem = plotting.mean_sem(vals, axis=1)
+        plotting.band(ax, layers, mean, sem, method, linestyle=ls,
+                      label=plotting.method_style(method).label if ls == "-" else "_")
+for name, ls in (("query input random", "-"), ("query input fixed", "--")):
+    ax.plot([], [], color="0.4", linestyle=ls, label=name)
 ax.set_xticks(layers)
 ax.set_xlabel("layer")
 ax.set_ylabel("term probe F1 (held-out tasks)")

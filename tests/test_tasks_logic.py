@@ -227,3 +227,25 @@ def test_split_counts_match_formula():
         assert t.heldout_combos.shape[0] == int(n_in * 0.4)
         assert t.train.shape[0] + t.heldout_combos.shape[0] == n_in
         assert t.unknown_terms.shape == (math.comb(n_unknown, K), K)
+
+
+@pytest.mark.parametrize("frac", [0.1, 0.3, 0.7])
+def test_samples_stay_in_their_split_at_every_fraction(frac):
+    """The split point is an array: each split still draws only its own rows, and all of them."""
+    t = FuzzyLogic(heldout_fraction=frac, seed=2)
+    for split in ("train", "heldout_combos"):
+        rows = {tuple(r) for r in np.asarray(t.splits[split]).tolist()}
+        drawn = {tuple(r) for r in np.asarray(t.sample(jax.random.key(7), 4096, split).terms).tolist()}
+        assert drawn == rows
+
+
+def test_heldout_fractions_share_one_program():
+    """Same table shapes for every held-out fraction and the split point as an array: the sampler
+    lowers to the same program, so runs at other fractions reuse one compilation."""
+
+    def hlo(frac):
+        t = FuzzyLogic(heldout_fraction=frac, seed=0)
+        fn = jax.jit(lambda t, k: t.sample(k, 32, "train").x)
+        return fn.lower(t, jax.random.key(0)).as_text()
+
+    assert hlo(0.3) == hlo(0.7)

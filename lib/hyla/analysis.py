@@ -39,6 +39,29 @@ def logic_query_codes(codes: Float[np.ndarray, "B L H T T"]) -> np.ndarray:
     return codes[..., -1, -1]
 
 
+def logic_split_codes(model, task, key, size: int, split: str, input_dist: str = "uniform"):
+    """(codes [B, L, H] of the query attending to itself, multi-hot terms [B, 2^V], batch) of
+    ``size`` sequences of one fuzzy-logic ``split``.
+
+    ``input_dist="fixed_query"`` fixes the query input x_q for every sequence (the official
+    in-training probe's data, SPEC §E.1), so the code varies with the task and the context only.
+    """
+    from hyla.tasks.logic import terms_to_multi_hot
+
+    batch = task.sample(key, size, split, input_dist=input_dist)
+    codes = logic_query_codes(forward_codes(model, batch.x))
+    return codes, np.asarray(terms_to_multi_hot(batch.terms, task.num_terms_total)), batch
+
+
+def logic_term_probe(model, task, keys: dict, size: int, input_dist: str = "uniform") -> list[float]:
+    """Fig. 2B: per layer, the term-probe F1 (``probe_f1``) fitted on codes of training tasks and
+    scored on held-out combinations; ``keys``: {"train", "heldout_combos"} -> PRNG key."""
+    (ctr, ytr, _), (cte, yte, _) = (
+        logic_split_codes(model, task, keys[s], size, s, input_dist) for s in ("train", "heldout_combos")
+    )
+    return [probe_f1(ctr[:, l], ytr, cte[:, l], yte) for l in range(ctr.shape[1])]
+
+
 def raven_slot_codes(codes: Float[np.ndarray, "B L H T T"], num_features: int) -> np.ndarray:
     """[B, L, K, H, 2]: query slot s -> the same slot in panels 7 and 8 (bottom row)."""
     k = num_features
@@ -124,6 +147,6 @@ def ridge_r2(train_x, train_y, test_x, test_y, l2: float = 1.0) -> float:
 
 
 __all__ = [
-    "forward_codes", "logic_query_codes", "raven_slot_codes", "probe_f1", "decode_accuracy",
+    "forward_codes", "logic_query_codes", "logic_split_codes", "logic_term_probe", "raven_slot_codes", "probe_f1", "decode_accuracy",
     "embed_2d", "class_mean_cosine", "ridge_r2"
 ]
