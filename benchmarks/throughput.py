@@ -3,6 +3,7 @@
     PYTHONPATH=lib python benchmarks/throughput.py                       # everything, 1 seed
     PYTHONPATH=lib python benchmarks/throughput.py --task logic --size paper --seeds 1 3 8
     PYTHONPATH=lib python benchmarks/throughput.py --json > results.json
+    PYTHONPATH=lib python benchmarks/throughput.py --task logic --size paper --seeds 3 9 --seq-len 32 64
 
 For every configuration the compiled chunk function ``Trainer._chunk`` (a ``fori_loop`` over
 training steps, batches drawn on device, seeds vmapped -- or, on one CPU device, one seed per
