@@ -258,3 +258,24 @@ def test_sample_errors(task):
         SymbolicRaven(num_features=1, heldout_fraction=0.0).sample(jax.random.key(0), 2, "heldout_combos")
     with pytest.raises(ValueError, match="criterion"):
         ambiguous(np.zeros((1, 3, 3, 1), int), 8, criterion="some")
+
+
+@pytest.mark.parametrize("frac", [0.1, 0.5, 0.9])
+def test_samples_stay_in_their_split_at_every_fraction(frac):
+    """The split point is an array: each split still draws only its own rows."""
+    t = SymbolicRaven(num_features=2, heldout_fraction=frac, seed=3)
+    for split in ("train", "heldout_combos"):
+        rows = {tuple(r) for r in np.asarray(t.splits[split]).tolist()}
+        drawn = {tuple(r) for r in np.asarray(t.sample(jax.random.key(5), 2048, split).rules).tolist()}
+        assert drawn == rows
+
+
+def test_heldout_fractions_share_one_program():
+    """Same table shape for every held-out fraction: the sampler lowers to the same program."""
+
+    def hlo(frac):
+        t = SymbolicRaven(heldout_fraction=frac, seed=0)
+        fn = jax.jit(lambda t, k: t.sample(k, 16, "train").x)
+        return fn.lower(t, jax.random.key(0)).as_text()
+
+    assert hlo(0.25) == hlo(0.5)

@@ -182,8 +182,11 @@ class SymbolicRaven(eqx.Module):
     heldout_fraction: float = eqx.field(static=True)
     permute_features: bool = eqx.field(static=True)
     seed: Int[Array, ""]
-    train: Int[Array, "n_train K"]
-    heldout_combos: Int[Array, "n_heldout K"]
+    # All rule multisets in the seed's shuffled order: heldout_combos are the first ``num_heldout``
+    # rows, train the rest.  One table shape for every held-out fraction, with the split point an
+    # array, so runs at different fractions compile to the same program (Fig. A5).
+    shuffled_combos: Int[Array, "n K"]
+    num_heldout: Int[Array, ""]
 
     def __init__(
         self,
@@ -203,13 +206,31 @@ class SymbolicRaven(eqx.Module):
             list(itertools.combinations_with_replacement(range(len(RULES)), num_features)), jnp.int32
         )
         order = _seeded_order(jax.random.key(seed), combos.shape[0])
-        n_heldout = int(combos.shape[0] * heldout_fraction)
-        self.heldout_combos = combos[order[:n_heldout]]
-        self.train = combos[order[n_heldout:]]
+        self.shuffled_combos = combos[order]
+        self.num_heldout = jnp.asarray(int(combos.shape[0] * heldout_fraction), dtype=jnp.int32)
+
+    def split_size(self, split: str) -> int:
+        """Number of rule multisets in ``split`` (from the static configuration)."""
+        split = _SPLIT_ALIASES.get(split, split)
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
+        n = math.comb(len(RULES) + self.num_features - 1, self.num_features)
+        n_heldout = int(n * self.heldout_fraction)
+        return n_heldout if split == "heldout_combos" else n - n_heldout
+
+    @property
+    def heldout_combos(self) -> Int[Array, "n_heldout K"]:
+        """Held-out rule combinations (the paper's OOD): the first rows of ``shuffled_combos``."""
+        return self.shuffled_combos[..., : self.split_size("heldout_combos"), :]
+
+    @property
+    def train(self) -> Int[Array, "n_train K"]:
+        """Training rule combinations: the rows of ``shuffled_combos`` after the held-out ones."""
+        return self.shuffled_combos[..., self.split_size("heldout_combos"):, :]
 
     @property
     def splits(self) -> dict[str, Int[Array, "n K"]]:
-        """{"train", "heldout_combos"} -> rule-multiset table [n, K] (rows sorted)."""
+        """{"train", "heldout_combos"} -> rule-multiset table [n, K] (rows sorted; unstacked task)."""
         return {"train": self.train, "heldout_combos": self.heldout_combos}
 
     @property
@@ -237,13 +258,16 @@ class SymbolicRaven(eqx.Module):
         split = _SPLIT_ALIASES.get(split, split)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        table = self.splits[split]
-        if table.shape[-2] == 0:
+        if self.split_size(split) == 0:
             raise ValueError(f"split {split!r} is empty (heldout_fraction={self.heldout_fraction})")
         permute = self.permute_features if permute is None else bool(permute)
         B, K, F = batch_size, self.num_features, self.num_values
         task_bits, perm_bits, *grid_bits = draw_bits(key, (B,), (B, 3, K), *_grid_bit_shapes((B, K)))
-        rules = table[randint_from_bits(task_bits, table.shape[-2])]  # [B, K]
+        # row = offset + bits mod n, with n and the offset arrays: one program for every fraction
+        n_all = jnp.uint32(self.shuffled_combos.shape[-2])
+        n_held = self.num_heldout.astype(jnp.uint32)
+        n, offset = (n_held, 0) if split == "heldout_combos" else (n_all - n_held, self.num_heldout)
+        rules = self.shuffled_combos[randint_from_bits(task_bits, n) + offset]  # [B, K]
         grids = rule_grids_from_bits(*grid_bits, num_values=F)  # [B, K, R, 3, 3]
         orig = jnp.take_along_axis(grids, rules[:, :, None, None, None], axis=2)[:, :, 0]  # [B, K, 3, 3]
         orig = jnp.moveaxis(orig, 1, -1)  # [B, row, col, K]
