@@ -249,3 +249,13 @@ def test_heldout_fractions_share_one_program():
         return fn.lower(t, jax.random.key(0)).as_text()
 
     assert hlo(0.3) == hlo(0.7)
+
+
+def test_draw_equals_two_table_formula():
+    """The one-table draw picks exactly the row the two separate split tables would give."""
+    t, key, B = FuzzyLogic(heldout_fraction=0.3, seed=1), jax.random.key(8), 64
+    bits = np.asarray(jax.random.bits(key, (B, 1 + t.seq_len * t.num_variables), jnp.uint32))
+    for split in ("train", "heldout_combos", "unknown_terms"):
+        table = np.asarray(t.splits[split])
+        want = table[bits[:, 0] % len(table)]
+        np.testing.assert_array_equal(np.asarray(t.sample(key, B, split).terms), want)

@@ -38,6 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
+from hyla.tasks.splits import ShuffledSplits
+
 SPLITS = ("train", "heldout_combos", "unknown_terms")
 INPUT_DISTS = ("uniform", "fixed_context", "fixed_query")
 
@@ -135,7 +137,7 @@ def _fixed_inputs(key, seq_len: int, num_variables: int):
     return jax.random.uniform(key, (seq_len - 1, num_variables)), jax.random.uniform(key, (num_variables,))
 
 
-class FuzzyLogic(eqx.Module):
+class FuzzyLogic(ShuffledSplits, eqx.Module):
     """Fuzzy-logic task family with its splits (SPEC §B); stackable across seeds.
 
     Configuration values are static; split tables and fixed inputs are arrays, so tasks
@@ -203,16 +205,6 @@ class FuzzyLogic(eqx.Module):
                            self.unknown_fraction)[split]
 
     @property
-    def heldout_combos(self) -> Int[Array, "n_heldout K"]:
-        """Held-out combinations (the paper's "OOD"): the first rows of ``shuffled_combos``."""
-        return self.shuffled_combos[..., : self.split_size("heldout_combos"), :]
-
-    @property
-    def train(self) -> Int[Array, "n_train K"]:
-        """Training combinations: the rows of ``shuffled_combos`` after the held-out ones."""
-        return self.shuffled_combos[..., self.split_size("heldout_combos"):, :]
-
-    @property
     def splits(self) -> dict[str, Int[Array, "n K"]]:
         """{"train", "heldout_combos", "unknown_terms"} -> term-index table [n, K] (unstacked task)."""
         return {"train": self.train, "heldout_combos": self.heldout_combos, "unknown_terms": self.unknown_terms}
@@ -242,17 +234,10 @@ class FuzzyLogic(eqx.Module):
         T, L = self.seq_len, self.num_variables
         # One threefry draw for everything (compiles ~3x faster than split + randint + uniform).
         bits = jax.random.bits(key, (batch_size, 1 + T * L), jnp.uint32)
-        # row = offset + bits mod n (modulo bias < n / 2^32); for the two known-term splits n and the
-        # offset are arrays, so every held-out fraction gives the same program
-        if split == "unknown_terms":
-            table, offset = self.unknown_terms, 0
-            n = jnp.uint32(self.unknown_terms.shape[-2])
-        else:
-            table = self.shuffled_combos
-            n_in = jnp.uint32(self.shuffled_combos.shape[-2])
-            n_held = self.num_heldout.astype(jnp.uint32)
-            n, offset = (n_held, 0) if split == "heldout_combos" else (n_in - n_held, self.num_heldout)
-        terms = table[(bits[:, 0] % n).astype(jnp.int32) + offset]
+        if split == "unknown_terms":  # modulo bias < n / 2^32
+            terms = self.unknown_terms[(bits[:, 0] % self.unknown_terms.shape[-2]).astype(jnp.int32)]
+        else:  # one program for every held-out fraction (hyla.tasks.splits)
+            terms = self.draw_combos(bits[:, 0], split)
         inputs = unit_float(bits[:, 1:]).reshape(batch_size, T, L)
         if input_dist == "fixed_context":
             ctx = jnp.broadcast_to(self.fixed_context, (batch_size, T - 1, L))

@@ -40,6 +40,8 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
+from hyla.tasks.splits import ShuffledSplits
+
 RULES = (
     "constant",
     "progression+1",
@@ -156,7 +158,7 @@ def _validate(num_features, num_values, heldout_fraction) -> None:
         )
 
 
-class SymbolicRaven(eqx.Module):
+class SymbolicRaven(ShuffledSplits, eqx.Module):
     """sRAVEN task family with its splits (SPEC §C); stackable across seeds.
 
     Measured ambiguity (K=4, F=8, permuted, seed 0, 3 × 4096 problems per split, ``ambiguous``;
@@ -219,16 +221,6 @@ class SymbolicRaven(eqx.Module):
         return n_heldout if split == "heldout_combos" else n - n_heldout
 
     @property
-    def heldout_combos(self) -> Int[Array, "n_heldout K"]:
-        """Held-out rule combinations (the paper's OOD): the first rows of ``shuffled_combos``."""
-        return self.shuffled_combos[..., : self.split_size("heldout_combos"), :]
-
-    @property
-    def train(self) -> Int[Array, "n_train K"]:
-        """Training rule combinations: the rows of ``shuffled_combos`` after the held-out ones."""
-        return self.shuffled_combos[..., self.split_size("heldout_combos"):, :]
-
-    @property
     def splits(self) -> dict[str, Int[Array, "n K"]]:
         """{"train", "heldout_combos"} -> rule-multiset table [n, K] (rows sorted; unstacked task)."""
         return {"train": self.train, "heldout_combos": self.heldout_combos}
@@ -263,11 +255,7 @@ class SymbolicRaven(eqx.Module):
         permute = self.permute_features if permute is None else bool(permute)
         B, K, F = batch_size, self.num_features, self.num_values
         task_bits, perm_bits, *grid_bits = draw_bits(key, (B,), (B, 3, K), *_grid_bit_shapes((B, K)))
-        # row = offset + bits mod n, with n and the offset arrays: one program for every fraction
-        n_all = jnp.uint32(self.shuffled_combos.shape[-2])
-        n_held = self.num_heldout.astype(jnp.uint32)
-        n, offset = (n_held, 0) if split == "heldout_combos" else (n_all - n_held, self.num_heldout)
-        rules = self.shuffled_combos[randint_from_bits(task_bits, n) + offset]  # [B, K]
+        rules = self.draw_combos(task_bits, split)  # [B, K]; one program for every fraction
         grids = rule_grids_from_bits(*grid_bits, num_values=F)  # [B, K, R, 3, 3]
         orig = jnp.take_along_axis(grids, rules[:, :, None, None, None], axis=2)[:, :, 0]  # [B, K, 3, 3]
         orig = jnp.moveaxis(orig, 1, -1)  # [B, row, col, K]
