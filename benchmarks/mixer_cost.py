@@ -11,17 +11,14 @@ softmax -> HYLA, with the same number of steps per call, and the ratios of the m
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import time
 
 import jax
 import jax.numpy as jnp
 
-from hyla import provenance
 from hyla.train import Trainer
-from throughput import compile_chunk, make_spec
+from throughput import compile_chunk, make_spec, write_records
 
 METHODS = ("linear", "softmax", "hyla")
 
@@ -76,10 +73,7 @@ def main(argv=None):
               f"{r['softmax_over_linear']:.2f}x  (steps/s: {sps}; {r['steps_per_call']} steps per call, "
               f"{args.repeats} alternating repeats)", flush=True)
     if args.json:
-        out = {"records": records, "git": provenance.git_info(), "device": provenance.device_info(),
-               "versions": provenance.package_versions(), "loadavg_end": list(os.getloadavg())}
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+        write_records(args.json, records)
 
 
 if __name__ == "__main__":

@@ -13,17 +13,14 @@ and the ratio of the medians is printed.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import statistics
 import time
 
 import jax
 import jax.numpy as jnp
 
-from hyla import provenance
 from hyla.train import Trainer, _seed_slice
-from throughput import compile_chunk, make_spec
+from throughput import compile_chunk, make_spec, write_records
 
 
 def measure(task: str, method: str, seeds: int = 3, repeats: int = 7, call_s: float = 1.0) -> dict:
@@ -80,10 +77,7 @@ def main(argv=None):
             print(f"{task:6s} {method:8s} {args.seeds} seeds / 1 seed: {r['ratio']:.2f}x "
                   f"({r['steps_per_call']} steps per call, {args.repeats} alternating repeats)", flush=True)
     if args.json:
-        out = {"records": records, "git": provenance.git_info(), "device": provenance.device_info(),
-               "versions": provenance.package_versions(), "loadavg_end": list(os.getloadavg())}
-        with open(args.json, "w") as f:
-            json.dump(out, f, indent=1)
+        write_records(args.json, records)
 
 
 if __name__ == "__main__":

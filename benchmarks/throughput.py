@@ -173,6 +173,16 @@ def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5, 
     }
 
 
+def write_records(path: str, records: list[dict]) -> None:
+    """Records with the provenance of the measurement (git, device, versions, load) as JSON."""
+    from hyla import provenance
+
+    out = {"records": records, "git": provenance.git_info(), "device": provenance.device_info(),
+           "versions": provenance.package_versions(), "loadavg_end": list(os.getloadavg())}
+    with open(path, "w") as f:
+        json.dump(out, f, indent=1)
+
+
 def format_row(r: dict) -> str:
     off = r.get("official_steps_per_s")
     ratio = f"{r['steps_per_s'] / off:5.2f}x" if off else "     -"
