@@ -13,6 +13,7 @@ matmul head-major; XLA:CPU's dots want their batch axes leading, so each form pa
 transposes of the [B, H, T, T] code (forward and backward) or slow non-matmul reductions.
 
     PYTHONPATH=lib python benchmarks/value_network_forms.py --repeats 7
+    PYTHONPATH=lib python benchmarks/value_network_forms.py --repeats 7 --size logic   # B 128, T 16, H 8, d 2
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import numpy as np
 from hyla.attention import RMS_EPS, apply_value_network, normalize_scores
 from hyla.train import compiler_options
 
-B, T, H, E = 128, 36, 16, 4  # sRAVEN paper size: batch, tokens (9 panels x 4 features), heads, head dim
+# batch, tokens, heads, head dim at paper size: sRAVEN (9 panels x 4 features) and fuzzy logic (N=16)
+SIZES = {"raven": (128, 36, 16, 4), "logic": (128, 16, 8, 2)}
 
 
 def _rms_minor(s, axis):
@@ -35,19 +37,19 @@ def _rms_minor(s, axis):
 
 
 def linear(q, k, v):
-    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(E)
+    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
     return apply_value_network(s, v, "linear")
 
 
 def hyla_library(q, k, v):
     """The library's form (hyla.attention): two einsums on the head-major code."""
-    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(E)
+    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
     return apply_value_network(normalize_scores(s, "rms_head"), v, "mlp_relu")
 
 
 def hyla_head_minor(q, k, v):
     """Code stored [q, k, h]: RMS over the minor axis, first layer as multiply + minor-axis sum."""
-    s = jnp.einsum("qhe,khe->qkh", q, k) / np.sqrt(E)
+    s = jnp.einsum("qhe,khe->qkh", q, k) / np.sqrt(q.shape[-1])
     a = _rms_minor(s, 2)
     hidden = jax.nn.relu(jnp.sum(a[:, :, None, :] * jnp.transpose(v, (0, 2, 1))[None], axis=-1))
     return jnp.einsum("qkh,qkd->qhd", a, hidden)
@@ -55,8 +57,8 @@ def hyla_head_minor(q, k, v):
 
 def hyla_two_layouts(q, k, v):
     """Scores computed twice, [h, q, k] and [h, k, q], so each layer's dot only swaps outer axes."""
-    s_qk = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(E)
-    s_kq = jnp.einsum("khe,qhe->hkq", k, q) / np.sqrt(E)
+    s_qk = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
+    s_kq = jnp.einsum("khe,qhe->hkq", k, q) / np.sqrt(q.shape[-1])
     inv = jax.lax.rsqrt(jnp.mean(s_qk * s_qk, axis=0) + RMS_EPS)
     hidden = jax.nn.relu(jnp.einsum("hkq,khd->kqd", s_kq * inv.T, v))
     return jnp.einsum("hqk,kqd->qhd", s_qk * inv, hidden)
@@ -64,7 +66,7 @@ def hyla_two_layouts(q, k, v):
 
 def hyla_broadcast(q, k, v):
     """Both layers as broadcast multiply + sum (no dots), query-major code."""
-    s = jnp.einsum("qhe,khe->qhk", q, k) / np.sqrt(E)
+    s = jnp.einsum("qhe,khe->qhk", q, k) / np.sqrt(q.shape[-1])
     a = _rms_minor(s, 1)
     hidden = jax.nn.relu(jnp.sum(a[:, :, None, :] * jnp.transpose(v, (1, 2, 0))[None], axis=1))
     return jnp.einsum("qhk,qdk->qhd", a, hidden)
@@ -78,7 +80,9 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--calls", type=int, default=10, help="calls per timed repeat")
+    p.add_argument("--size", choices=sorted(SIZES), default="raven", help="task whose paper size is used")
     args = p.parse_args(argv)
+    B, T, H, E = SIZES[args.size]
     kq, kk, kv = jax.random.split(jax.random.key(0), 3)
     q, k, v = (jax.random.normal(key, (B, T, H, E)) for key in (kq, kk, kv))
     ref = jax.vmap(hyla_library)(q[:4], k[:4], v[:4])
