@@ -152,10 +152,7 @@ class FuzzyLogic(ShuffledSplits, eqx.Module):
     unknown_fraction: float = eqx.field(static=True)
     seq_len: int = eqx.field(static=True)
     seed: Int[Array, ""]
-    # All K-subsets of known terms in the seed's shuffled order: heldout_combos are its first
-    # ``num_heldout`` rows, train the rest.  One table of the same shape for every held-out
-    # fraction, with the split point an array, so runs at different fractions compile to the same
-    # program (and could share one vmapped call); the values drawn are those of two tables.
+    # all K-subsets of known terms, seed-shuffled: heldout_combos first, then train (hyla.tasks.splits)
     shuffled_combos: Int[Array, "n_in K"]
     num_heldout: Int[Array, ""]
     unknown_terms: Int[Array, "n_unknown K"]

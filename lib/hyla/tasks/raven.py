@@ -184,9 +184,7 @@ class SymbolicRaven(ShuffledSplits, eqx.Module):
     heldout_fraction: float = eqx.field(static=True)
     permute_features: bool = eqx.field(static=True)
     seed: Int[Array, ""]
-    # All rule multisets in the seed's shuffled order: heldout_combos are the first ``num_heldout``
-    # rows, train the rest.  One table shape for every held-out fraction, with the split point an
-    # array, so runs at different fractions compile to the same program (Fig. A5).
+    # all rule multisets, seed-shuffled: heldout_combos first, then train (hyla.tasks.splits)
     shuffled_combos: Int[Array, "n K"]
     num_heldout: Int[Array, ""]
 
