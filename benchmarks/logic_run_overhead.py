@@ -38,7 +38,6 @@ def main(argv=None):
                     t0 = time.perf_counter()
                     r = runs.load_or_train(spec, cache_dir=f"{d}/runs{i}", log=None)
                     wall = time.perf_counter() - t0
-                    steps_s = [rec for rec in r.records if rec["metric"] == "train_loss"]
                     row = dict(num_examples=n, method=method, heldout_fraction=frac, repeat=i,
                                wall_s=wall, train_time_s=r.train_time_s, steps=args.steps,
                                device=jax.devices()[0].device_kind)

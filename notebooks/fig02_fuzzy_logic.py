@@ -145,31 +145,23 @@ for (method, n, frac), spec in config["specs"].items():
 
 # %%
 # Latent codes of the headline runs: the query token attending to itself, per layer.
-from hyla.tasks.logic import terms_to_multi_hot
-
 n_star, f_star = config["headline"]["num_examples"], config["headline"]["heldout_fraction"]
 probe_rows, codes_for_tsne = [], {}
 for method in config["methods"]:
     res = results[(method, n_star, f_star)]
     for i, seed in enumerate(res.spec.seeds):
         model, task = res.model_for_seed(i), res.task_for_seed(i)
-        data = {}
-        for split in ("train", "heldout_combos"):
-            batch = task.sample(runs.analysis_key(seed, split), config["latent_size"], split)
-            codes = analysis.logic_query_codes(analysis.forward_codes(model, batch.x))  # [B, L, H]
-            data[split] = (codes, np.asarray(terms_to_multi_hot(batch.terms, 2 ** 4)), batch)
-        (ctr, ytr, _), (cte, yte, bte) = data["train"], data["heldout_combos"]
-        for layer in range(ctr.shape[1]):
-            f1 = analysis.probe_f1(ctr[:, layer], ytr, cte[:, layer], yte)
-            probe_rows.append(dict(method=method, num_examples=n_star, heldout_fraction=f_star,
-                                   layer=layer + 1, seed=seed, step=res.spec.train.steps,
-                                   metric="probe_f1", value=f1))
-        # the same probe with the query input fixed (SPEC §E.1's data for the official probe)
         keys = {split: runs.analysis_key(seed, split) for split in ("train", "heldout_combos")}
-        fixed = analysis.logic_term_probe(model, task, keys, config["latent_size"], "fixed_query")
+        train, heldout = (analysis.logic_split_codes(model, task, keys[s], config["latent_size"], s)
+                          for s in ("train", "heldout_combos"))  # codes [B, L, H], terms, batch
+        cte, bte = heldout[0], heldout[2]
+        # random inputs, and the query input fixed (SPEC §E.1's data for the official probe)
+        probes = {"probe_f1": analysis.term_probe_per_layer(train, heldout),
+                  "probe_f1_fixed_query": analysis.logic_term_probe(
+                      model, task, keys, config["latent_size"], "fixed_query")}
         probe_rows += [dict(method=method, num_examples=n_star, heldout_fraction=f_star, layer=layer + 1,
-                            seed=seed, step=res.spec.train.steps, metric="probe_f1_fixed_query",
-                            value=f1) for layer, f1 in enumerate(fixed)]
+                            seed=seed, step=res.spec.train.steps, metric=metric, value=f1)
+                       for metric, f1s in probes.items() for layer, f1 in enumerate(f1s)]
         if method == config["latent_method"] and i == 0:
             codes_for_tsne = dict(x=cte.reshape(len(cte), -1), terms=np.asarray(bte.terms))
 emb = analysis.embed_2d(codes_for_tsne["x"], seed=0)

@@ -90,7 +90,6 @@ from threadpoolctl import threadpool_limits
 
 from hyla import analysis, plotting, runs
 from hyla.provenance import Timer
-from hyla.tasks.logic import terms_to_multi_hot
 
 # One BLAS/OpenMP thread for the probes and t-SNE: on a small (2-core, shared) machine their default
 # thread pools oversubscribe the cores and run 10-20x slower than single-threaded.
@@ -131,26 +130,21 @@ def labels_of(batch):
                 term=np.sort(terms, axis=1)[:, config["shown_term_rank"]])
 
 
-num_terms_total = 2 ** results[config["methods"][0]].spec.task_args["num_variables"]
 latent_rows, tsne_inputs = [], {}
 for method, res in results.items():
     for i, seed in enumerate(res.spec.seeds):
         model, task = res.model_for_seed(i), res.task_for_seed(i)
-        data = {}
-        for split in ("train", "heldout_combos"):  # the same analysis batches as Fig. 2B
-            batch = task.sample(runs.analysis_key(seed, split), config["latent_size"], split)
-            codes = analysis.logic_query_codes(analysis.forward_codes(model, batch.x))  # [B, L, H]
-            data[split] = (codes, np.asarray(terms_to_multi_hot(batch.terms, num_terms_total)), batch)
-        (ctr, ytr, _), (cte, yte, bte) = data["train"], data["heldout_combos"]
-        base = dict(method=method, seed=seed, step=res.spec.train.steps)
-        for layer in range(ctr.shape[1]):
-            f1 = analysis.probe_f1(ctr[:, layer], ytr, cte[:, layer], yte)
-            latent_rows.append(dict(base, metric="probe_f1", value=f1, layer=layer + 1, label=""))
-        # the same probe with the query input fixed (SPEC §E.1's data for the official probe)
         keys = {split: runs.analysis_key(seed, split) for split in ("train", "heldout_combos")}
-        fixed = analysis.logic_term_probe(model, task, keys, config["latent_size"], "fixed_query")
-        latent_rows += [dict(base, metric="probe_f1_fixed_query", value=f1, layer=layer + 1, label="")
-                        for layer, f1 in enumerate(fixed)]
+        train, heldout = (analysis.logic_split_codes(model, task, keys[s], config["latent_size"], s)
+                          for s in ("train", "heldout_combos"))  # the same analysis batches as Fig. 2B
+        cte, bte = heldout[0], heldout[2]
+        base = dict(method=method, seed=seed, step=res.spec.train.steps)
+        # random inputs, and the query input fixed (SPEC §E.1's data for the official probe)
+        probes = {"probe_f1": analysis.term_probe_per_layer(train, heldout),
+                  "probe_f1_fixed_query": analysis.logic_term_probe(
+                      model, task, keys, config["latent_size"], "fixed_query")}
+        latent_rows += [dict(base, metric=metric, value=f1, layer=layer + 1, label="")
+                        for metric, f1s in probes.items() for layer, f1 in enumerate(f1s)]
         flat = cte.reshape(len(cte), -1)  # all layers concatenated
         labels = labels_of(bte)
         for name in ("target_quintile", "function", "term"):

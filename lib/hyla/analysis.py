@@ -56,9 +56,16 @@ def logic_split_codes(model, task, key, size: int, split: str, input_dist: str =
 def logic_term_probe(model, task, keys: dict, size: int, input_dist: str = "uniform") -> list[float]:
     """Fig. 2B: per layer, the term-probe F1 (``probe_f1``) fitted on codes of training tasks and
     scored on held-out combinations; ``keys``: {"train", "heldout_combos"} -> PRNG key."""
-    (ctr, ytr, _), (cte, yte, _) = (
+    train, heldout = (
         logic_split_codes(model, task, keys[s], size, s, input_dist) for s in ("train", "heldout_combos")
     )
+    return term_probe_per_layer(train, heldout)
+
+
+def term_probe_per_layer(train: tuple, heldout: tuple) -> list[float]:
+    """Per layer, ``probe_f1`` fitted on ``train`` and scored on ``heldout`` (both as returned by
+    ``logic_split_codes``)."""
+    (ctr, ytr, _), (cte, yte, _) = train, heldout
     return [probe_f1(ctr[:, l], ytr, cte[:, l], yte) for l in range(ctr.shape[1])]
 
 
@@ -147,6 +154,7 @@ def ridge_r2(train_x, train_y, test_x, test_y, l2: float = 1.0) -> float:
 
 
 __all__ = [
-    "forward_codes", "logic_query_codes", "logic_split_codes", "logic_term_probe", "raven_slot_codes", "probe_f1", "decode_accuracy",
-    "embed_2d", "class_mean_cosine", "ridge_r2"
+    "forward_codes", "logic_query_codes", "logic_split_codes", "logic_term_probe",
+    "term_probe_per_layer", "raven_slot_codes", "probe_f1", "decode_accuracy", "embed_2d",
+    "class_mean_cosine", "ridge_r2"
 ]

@@ -214,7 +214,7 @@ class SymbolicRaven(ShuffledSplits, eqx.Module):
         split = _SPLIT_ALIASES.get(split, split)
         if split not in SPLITS:
             raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-        n = math.comb(len(RULES) + self.num_features - 1, self.num_features)
+        n = self.shuffled_combos.shape[-2]
         n_heldout = int(n * self.heldout_fraction)
         return n_heldout if split == "heldout_combos" else n - n_heldout
 
