@@ -1,0 +1,49 @@
+"""The benchmark scripts run and report what issue 2 asks of them (tiny runs; not timings)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+import pytest
+
+BENCH = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))
+
+import profile_step  # noqa: E402
+import throughput  # noqa: E402
+
+RECORD_KEYS = {"task", "method", "size", "seeds", "device", "steps_per_s", "compile_s", "gflops_per_s",
+               "matmul_gflops_per_s"}
+
+
+def test_throughput_json_records(capsys):
+    throughput.main(["--task", "logic", "--method", "linear", "--size", "quick", "--seeds", "1",
+                     "--steps", "2", "--repeats", "3", "--json"])
+    out = capsys.readouterr().out
+    records = json.loads(out[out.index("["):])
+    assert len(records) == 1
+    (r,) = records
+    assert RECORD_KEYS <= set(r)
+    assert (r["task"], r["method"], r["size"], r["seeds"]) == ("logic", "linear", "quick", 1)
+    assert r["steps_per_s"] > 0 and r["compile_s"] > 0 and r["matmul_gflops_per_s"] > 0
+    assert r["gflops_per_s"] > 0  # XLA's cost analysis counted the step's FLOPs
+
+
+def test_profile_step_groups_kernels(tmp_path):
+    path = tmp_path / "profile.json"
+    profile_step.main(["--task", "logic", "--method", "hyla", "--size", "quick", "--steps", "2",
+                       "--json", str(path)])
+    (r,) = json.loads(path.read_text())["records"]
+    kinds = r["kinds_ms_per_step"]
+    assert r["wall_ms_per_step"] > 0 and r["kernel_ms_per_step"] > 0
+    # the kinds partition the kernels: they add up to the kernel total
+    assert sum(kinds.values()) == pytest.approx(r["kernel_ms_per_step"], rel=1e-6)
+    # only compiled kernels are counted, no host-side Python or executor frames
+    assert not any(k.startswith("$") or "Thunk" in k for k in kinds)
+
+
+def test_profile_step_rejects_bad_steps():
+    with pytest.raises(ValueError, match="--steps"):
+        profile_step.main(["--steps", "0"])
