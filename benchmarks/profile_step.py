@@ -23,13 +23,11 @@ import os
 import re
 import sys
 import tempfile
-import time
 
 import jax
-import jax.numpy as jnp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from throughput import METHODS, SIZES, TASKS, compile_chunk, device_name, make_spec, write_records  # noqa: E402
+from throughput import METHODS, SIZES, TASKS, ChunkRunner, device_name, make_spec, write_records  # noqa: E402
 
 from hyla.train import Trainer  # noqa: E402
 
@@ -38,26 +36,12 @@ _NOT_KERNELS = re.compile(r"^\$|Thunk|Slinky|PjitFunction|ParseArguments|PjRt|^e
 
 def profile(task: str, method: str, size: str, steps: int) -> dict:
     """Per-kernel-kind milliseconds per step, wall ms per step and the top kernels."""
-    trainer = Trainer(make_spec(task, method, size, 1))
-    state = [trainer.params, trainer.opt_state]
-    fixed = (trainer.tasks, trainer.data_keys, trainer.dropout_keys)
-    compiled = compile_chunk(trainer, state, fixed)
-    step = 0
-
-    def run(n):
-        nonlocal step
-        p, o, loss = trainer._call(compiled, (*state, *fixed), (jnp.int32(step), jnp.int32(step + n)))
-        jax.block_until_ready(loss)
-        state[:] = [p, o]
-        step += n
-
-    run(2)
+    run = ChunkRunner(Trainer(make_spec(task, method, size, 1)))
+    run(2)  # allocation, thread-pool start, the per-seed slicing's compilation
     run(2)
     with tempfile.TemporaryDirectory() as d:
         with jax.profiler.trace(d, create_perfetto_trace=True):
-            t0 = time.perf_counter()
-            run(steps)
-            wall = (time.perf_counter() - t0) / steps
+            wall = run(steps) / steps
         (path,) = glob.glob(os.path.join(d, "**", "perfetto_trace.json.gz"), recursive=True)
         with gzip.open(path) as f:
             events = json.load(f)

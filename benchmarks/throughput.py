@@ -118,36 +118,51 @@ def compile_chunk(trainer: Trainer, state, fixed):
     return trainer._chunk.lower(*args, jnp.int32(0), jnp.int32(1)).compile()
 
 
+class ChunkRunner:
+    """The trainer's chunk compiled for one call (``compile_chunk``) with its training state.
+
+    ``runner(n)`` trains n more steps (the state's buffers are donated and replaced) and returns
+    the wall seconds of the call."""
+
+    def __init__(self, trainer: Trainer):
+        self.trainer = trainer
+        self.state = [trainer.params, trainer.opt_state]
+        self.fixed = (trainer.tasks, trainer.data_keys, trainer.dropout_keys)
+        t0 = time.perf_counter()
+        self.compiled = compile_chunk(trainer, self.state, self.fixed)
+        self.compile_s = time.perf_counter() - t0
+        self.step = 0
+
+    def __call__(self, n: int) -> float:
+        t0 = time.perf_counter()
+        steps = (jnp.int32(self.step), jnp.int32(self.step + n))
+        p, o, loss = self.trainer._call(self.compiled, (*self.state, *self.fixed), steps)
+        jax.block_until_ready(loss)
+        self.state = [p, o]
+        self.step += n
+        return time.perf_counter() - t0
+
+
 def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5, seq_len=None) -> dict:
     """One record; ``steps=None`` picks a chunk length of about ``target_chunk_s`` seconds."""
     matmul = matmul_gflops()
     load = os.getloadavg()
     spec = make_spec(task, method, size, seeds, seq_len)
     trainer = Trainer(spec)
-    state = [trainer.params, trainer.opt_state]
-    fixed = (trainer.tasks, trainer.data_keys, trainer.dropout_keys)
-    step = 0
-
     # on one CPU device the trainer calls the chunk once per seed on one-seed slices
     one_by_one = trainer.seeds_one_by_one
-    t0 = time.perf_counter()
-    compiled = compile_chunk(trainer, state, fixed)
-    compile_s = time.perf_counter() - t0
-    cost = compiled.cost_analysis()
+    runner = ChunkRunner(trainer)
+    cost = runner.compiled.cost_analysis()
     cost = cost[0] if isinstance(cost, (list, tuple)) else cost
     flops_per_step = float(cost.get("flops", float("nan"))) * (seeds if one_by_one else 1)
 
     cpu_times = []
 
     def run(n):
-        nonlocal step
-        t0, c0 = time.perf_counter(), time.process_time()
-        p, o, loss = trainer._call(compiled, (*state, *fixed), (jnp.int32(step), jnp.int32(step + n)))
-        jax.block_until_ready(loss)
-        state[:] = [p, o]
-        step += n
+        c0 = time.process_time()
+        wall = runner(n)
         cpu_times.append((time.process_time() - c0) / n)
-        return time.perf_counter() - t0
+        return wall
 
     run(2)  # first call: allocation, thread-pool start, the per-seed slicing's compilation
     warm = run(2) / 2  # steady state: picks the chunk length
@@ -162,7 +177,7 @@ def bench(task, method, size, seeds, steps=None, repeats=5, target_chunk_s=1.5, 
     sps = statistics.median(rates)
     return {
         "task": task, "method": method, "size": size, "seeds": seeds, "device": device_name(),
-        "steps_per_s": sps, "compile_s": compile_s, "gflops_per_s": flops_per_step * sps / 1e9,
+        "steps_per_s": sps, "compile_s": runner.compile_s, "gflops_per_s": flops_per_step * sps / 1e9,
         "matmul_gflops_per_s": matmul,
         # extras
         "steps_per_chunk": steps, "chunks": repeats, "steps_per_s_all": rates,
