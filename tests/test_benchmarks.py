@@ -49,3 +49,37 @@ def test_profile_step_groups_kernels(tmp_path):
 def test_profile_step_rejects_bad_steps():
     with pytest.raises(ValueError, match="--steps"):
         profile_step.main(["--steps", "0"])
+
+
+@pytest.mark.parametrize("value_network", ["mlp_relu", "mlp_linear"])
+def test_fused_code_grad_candidate_has_the_library_value_and_derivatives(value_network):
+    """The candidate form of benchmarks/fused_code_grad.py computes HYLA's value network and its
+    derivatives (reverse and forward mode) as the library does, up to float32 rounding."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    import fused_code_grad as fcg
+
+    keys = jax.random.split(jax.random.key(0), 5)
+    code = jax.random.normal(keys[0], (4, 6, 6))
+    values = jax.random.normal(keys[1], (6, 4, 3))
+    g = jax.random.normal(keys[2], (6, 4, 3))
+    tangents = (jax.random.normal(keys[3], code.shape), jax.random.normal(keys[4], values.shape))
+
+    def run(form):
+        f = lambda c, v: form(c, v, value_network)  # noqa: E731
+        out, vjp = jax.vjp(f, code, values)
+        return (out, *vjp(g), jax.jvp(f, (code, values), tangents)[1])
+
+    for a, b in zip(run(fcg.candidate_form), run(fcg.LIBRARY_FORM)):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+    # the candidate's custom derivative is really in use (its code gradient is a different sum)
+    assert isinstance(fcg.first_layer_fused_code_grad, jax.custom_jvp)
+
+
+def test_fused_code_grad_rejects_zero_repeats():
+    import fused_code_grad as fcg
+
+    with pytest.raises(ValueError, match="--repeats"):
+        fcg.main(["--repeats", "0"])
