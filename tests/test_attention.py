@@ -432,6 +432,42 @@ def test_transformer_vmap_shared_key_shares_mask_over_batch():
 
 
 # ---------------------------------------------------------------------------------------------
+# derivatives
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mixer", ["hyla", "hyla-nonlinearity", "linear", "softmax"])
+def test_gradient_and_tangent_match_float64_reference(mixer, x, bias):
+    """Reverse-mode gradient and forward-mode tangent w.r.t. the input sequence against central
+    differences of the float64 reference (x feeds the queries, keys and values, so every
+    derivative of the scores, the normalisation and the value network is exercised)."""
+    mha = make_mha(mixer, seed=11, scale=0.3)
+    P = p64(mha)
+    norm, value_network = MIXERS[mixer]
+    b64 = bias.astype(np.float64)
+    rng = np.random.default_rng(12)
+    g, dx = rng.standard_normal((T, D)), rng.standard_normal((T, D))
+
+    def ref(x64):
+        return ref_output(P, x64, ref_normalize(ref_scores(P, x64, b64), norm), value_network)
+
+    def f(x32):
+        return mha(x32, jnp.asarray(bias), inference=True)[0]
+
+    x64, h = x.astype(np.float64), 1e-6
+    grad = jax.grad(lambda x32: jnp.sum(f(x32) * jnp.asarray(g, jnp.float32)))(jnp.asarray(x))
+    grad_ref = np.zeros_like(x64)
+    for i in range(T):
+        for j in range(D):
+            e = np.zeros_like(x64)
+            e[i, j] = h
+            grad_ref[i, j] = ((ref(x64 + e) - ref(x64 - e)) * g).sum() / (2 * h)
+    close(grad, grad_ref, tol=5e-4)
+    _, tangent = jax.jvp(f, (jnp.asarray(x),), (jnp.asarray(dx, jnp.float32),))
+    close(tangent, (ref(x64 + h * dx) - ref(x64 - h * dx)) / (2 * h), tol=5e-4)
+
+
+# ---------------------------------------------------------------------------------------------
 # mixer names
 # ---------------------------------------------------------------------------------------------
 
