@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import hyla.attention as attention_module
 from hyla.attention import (
     MIXERS,
     OFFICIAL_NAMES,
@@ -436,11 +437,15 @@ def test_transformer_vmap_shared_key_shares_mask_over_batch():
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("mixer", ["hyla", "hyla-nonlinearity", "linear", "softmax"])
-def test_gradient_and_tangent_match_float64_reference(mixer, x, bias):
+@pytest.mark.parametrize("mixer,fused", [("hyla", True), ("hyla", False), ("hyla-nonlinearity", True),
+                                         ("hyla-nonlinearity", False), ("linear", None), ("softmax", None)])
+def test_gradient_and_tangent_match_float64_reference(mixer, fused, x, bias, monkeypatch):
     """Reverse-mode gradient and forward-mode tangent w.r.t. the input sequence against central
     differences of the float64 reference (x feeds the queries, keys and values, so every
-    derivative of the scores, the normalisation and the value network is exercised)."""
+    derivative of the scores, the normalisation and the value network is exercised).  HYLA is
+    checked with both forms of its first generated layer's code gradient (fused: the CPU default;
+    the einsum's own: the GPU default)."""
+    monkeypatch.setattr(attention_module, "FUSED_CODE_GRADIENT", fused)
     mha = make_mha(mixer, seed=11, scale=0.3)
     P = p64(mha)
     norm, value_network = MIXERS[mixer]
@@ -465,6 +470,31 @@ def test_gradient_and_tangent_match_float64_reference(mixer, x, bias):
     close(grad, grad_ref, tol=5e-4)
     _, tangent = jax.jvp(f, (jnp.asarray(x),), (jnp.asarray(dx, jnp.float32),))
     close(tangent, (ref(x64 + h * dx) - ref(x64 - h * dx)) / (2 * h), tol=5e-4)
+
+
+@pytest.mark.parametrize("value_network", ["mlp_relu", "mlp_linear"])
+def test_fused_code_gradient_is_used_on_cpu_and_equals_the_einsums(value_network, monkeypatch):
+    """On the CPU backend the first generated layer carries the custom JVP (its code gradient a
+    fused multiply + sum over d_v); its value, VJP and JVP equal the plain einsum's."""
+    keys = jax.random.split(jax.random.key(0), 5)
+    code = jax.random.normal(keys[0], (4, 6, 6))
+    values = jax.random.normal(keys[1], (6, 4, 3))
+    g = jax.random.normal(keys[2], (6, 4, 3))
+    tangents = (jax.random.normal(keys[3], code.shape), jax.random.normal(keys[4], values.shape))
+
+    def run(fused):
+        monkeypatch.setattr(attention_module, "FUSED_CODE_GRADIENT", fused)
+        f = lambda c, v: apply_value_network(c, v, value_network)  # noqa: E731
+        out, vjp = jax.vjp(f, code, values)
+        jaxpr = str(jax.make_jaxpr(f)(code, values))
+        return (out, *vjp(g), jax.jvp(f, (code, values), tangents)[1]), jaxpr
+
+    fused, fused_jaxpr = run(None if jax.default_backend() == "cpu" else True)
+    einsum, einsum_jaxpr = run(False)
+    assert "_first_generated_layer_fused" in fused_jaxpr
+    assert "_first_generated_layer_fused" not in einsum_jaxpr
+    for a, b in zip(fused, einsum):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -99,9 +99,9 @@ class RunSpec:
 
 
 # Bumped whenever a code change alters the floating-point results of a run (fused q/k/v projection,
-# compact LayerNorm derivative, XLA:CPU options, seeds one by one on CPU), so cached runs of older
-# code are never reused.
-NUMERICS_VERSION = 2
+# compact LayerNorm derivative, XLA:CPU options, seeds one by one on CPU; 3: HYLA's fused code
+# gradient on CPU), so cached runs of older code are never reused.
+NUMERICS_VERSION = 3
 
 
 def make_schedule(cfg: TrainConfig) -> optax.Schedule:
