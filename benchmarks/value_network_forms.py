@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import hyla.attention as attention
 from hyla.attention import RMS_EPS, apply_value_network, normalize_scores
 from hyla.train import compiler_options
 
@@ -45,6 +46,39 @@ def hyla_library(q, k, v):
     """The library's form (hyla.attention): two einsums on the head-major code."""
     s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
     return apply_value_network(normalize_scores(s, "rms_head"), v, "mlp_relu")
+
+
+def hyla_einsum_derivative(q, k, v):
+    """The library's form with the einsum's own code gradient in the first layer (the GPU default;
+    the library's CPU default computes that gradient as a fused multiply + sum)."""
+    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
+    a = normalize_scores(s, "rms_head")
+    hidden = jax.nn.relu(attention._first_generated_layer_einsum(a, v))
+    return jnp.einsum("hqk,qkd->qhd", a, hidden)
+
+
+def _second_layer(a, hidden):
+    return jnp.einsum("hqk,qkd->qhd", a, hidden)
+
+
+@jax.custom_jvp
+def _second_layer_fused(a, hidden):
+    return _second_layer(a, hidden)
+
+
+@_second_layer_fused.defjvp
+def _second_layer_fused_jvp(primals, tangents):
+    (a, hidden), (da, dhidden) = primals, tangents
+    by_code = jnp.sum(da[:, :, :, None] * hidden[None], axis=2)  # [h, q, d]; transpose: sum over d
+    return _second_layer(a, hidden), jnp.transpose(by_code, (1, 0, 2)) + _second_layer(a, dhidden)
+
+
+def hyla_fused_both(q, k, v):
+    """Both generated layers' code gradients (each a sum over only d_v terms) as fused multiply + sum."""
+    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
+    a = normalize_scores(s, "rms_head")
+    hidden = jax.nn.relu(attention._first_generated_layer_fused(a, v))
+    return _second_layer_fused(a, hidden)
 
 
 def hyla_head_minor(q, k, v):
@@ -72,7 +106,8 @@ def hyla_broadcast(q, k, v):
     return jnp.einsum("qhk,qdk->qhd", a, hidden)
 
 
-FORMS = {"linear": linear, "hyla (library)": hyla_library, "hyla head-minor": hyla_head_minor,
+FORMS = {"linear": linear, "hyla (library)": hyla_library, "hyla einsum deriv.": hyla_einsum_derivative,
+         "hyla fused both": hyla_fused_both, "hyla head-minor": hyla_head_minor,
          "hyla two layouts": hyla_two_layouts, "hyla broadcast": hyla_broadcast}
 
 
@@ -81,8 +116,10 @@ def main(argv=None):
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--calls", type=int, default=10, help="calls per timed repeat")
     p.add_argument("--size", choices=sorted(SIZES), default="raven", help="task whose paper size is used")
+    p.add_argument("--batch", type=int, default=None, help="batch size (default: the paper's 128)")
     args = p.parse_args(argv)
     B, T, H, E = SIZES[args.size]
+    B = args.batch or B
     kq, kk, kv = jax.random.split(jax.random.key(0), 3)
     q, k, v = (jax.random.normal(key, (B, T, H, E)) for key in (kq, kk, kv))
     ref = jax.vmap(hyla_library)(q[:4], k[:4], v[:4])
@@ -91,6 +128,9 @@ def main(argv=None):
         if name.startswith("hyla"):
             err = float(jnp.max(jnp.abs(jax.vmap(f)(q[:4], k[:4], v[:4]) - ref)))
             assert err < 1e-4, (name, err)
+            g_ref = jax.grad(lambda q: jnp.sum(jax.vmap(hyla_library)(q, k[:4], v[:4]) ** 2))(q[:4])
+            g = jax.grad(lambda q: jnp.sum(jax.vmap(f)(q, k[:4], v[:4]) ** 2))(q[:4])
+            assert float(jnp.max(jnp.abs(g - g_ref))) < 1e-3 * float(jnp.max(jnp.abs(g_ref))), name
         cot = jax.vmap(f)(q, k, v)
 
         def loss(q, k, v, f=f, cot=cot):

@@ -88,7 +88,8 @@ import numpy as np
 
 from hyla import hypernetwork as hn
 from hyla import plotting, runs
-from hyla.attention import MIXERS, MultiHeadAttention, apply_value_network, mixer_parts, normalize_scores
+from hyla.attention import (MIXERS, MultiHeadAttention, apply_value_network, first_generated_layer, mixer_parts,
+                            normalize_scores)
 from hyla.provenance import Timer
 
 # %%
@@ -208,11 +209,14 @@ print(f"max |diff|: MHA vs linear hypernetwork {err_identity:.1e}; HYLA vs per-p
 #    code for the second layer (`Σ_h a_{h,q,k} W^O_h`) — the value network becomes nonlinear and the
 #    code enters twice. There are no extra parameters.
 #
-# The library implements the same two steps as `normalize_scores` and `apply_value_network`:
+# The library implements the same two steps as `normalize_scores` and `apply_value_network`; the first
+# generated layer is the einsum `hqk,khd->qkd` in `first_generated_layer` (on CPU with a hand-written
+# derivative that computes the same gradient faster):
 
 # %%
 print(inspect.getsource(normalize_scores))
 print(inspect.getsource(apply_value_network))
+print(inspect.getsource(first_generated_layer))
 
 
 # %%

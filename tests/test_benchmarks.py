@@ -68,3 +68,26 @@ def test_fused_code_grad_rejects_zero_repeats():
 
     with pytest.raises(ValueError, match="--repeats"):
         fcg.main(["--repeats", "0"])
+
+
+def test_microbatch_grad_slices_compute_the_same_gradient(tmp_path):
+    import microbatch_grad
+
+    path = tmp_path / "mb.json"
+    microbatch_grad.main(["--task", "logic", "--size", "quick", "--slices", "1", "4", "--repeats", "1",
+                          "--json", str(path)])
+    one, four = json.loads(path.read_text())["records"]
+    assert (one["slices"], four["slices"]) == (1, 4)
+    assert one["grad_max_rel_diff_vs_first"] == {"linear": 0.0, "hyla": 0.0}
+    assert 0 < max(four["grad_max_rel_diff_vs_first"].values()) < 1e-3  # rounding only
+    with pytest.raises(ValueError, match="--slices"):
+        microbatch_grad.main(["--slices", "0"])
+
+
+def test_value_network_forms_agree(capsys):
+    import value_network_forms
+
+    value_network_forms.main(["--size", "logic", "--batch", "4", "--repeats", "1", "--calls", "1"])
+    out = capsys.readouterr().out
+    for name in value_network_forms.FORMS:
+        assert name in out
