@@ -97,8 +97,8 @@ def main(argv=None):
             ms = r["ms_per_grad"]
             print(f"{task:6s} {args.size:6s} {r['slices']} slice(s): linear {ms['linear']:.1f} ms, "
                   f"hyla {ms['hyla']:.1f} ms, hyla/linear {r['hyla_over_linear']:.2f} (gradient vs "
-                  f"{args.slices[0]} slice(s): max rel. diff {max(r['grad_max_rel_diff_vs_first'].values()):.1e})",
-                  flush=True)
+                  f"{args.slices[0]} slice(s): max rel. diff "
+                  f"{max(r['grad_max_rel_diff_vs_first'].values()):.1e})", flush=True)
     if args.json:
         write_records(args.json, records)
 

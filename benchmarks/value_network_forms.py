@@ -42,23 +42,27 @@ def linear(q, k, v):
     return apply_value_network(s, v, "linear")
 
 
-def hyla_library(q, k, v):
-    """The library's form (hyla.attention): two einsums on the head-major code."""
+def _rms_head_code(q, k):
+    """HYLA's code a[h, q, k]: scores normalised by RMSHead, as the library computes them."""
     s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
-    return apply_value_network(normalize_scores(s, "rms_head"), v, "mlp_relu")
+    return normalize_scores(s, "rms_head")
+
+
+def hyla_library(q, k, v):
+    """The library's form (hyla.attention): two einsums on the head-major code (on CPU the first
+    layer's code gradient is a fused multiply + sum, ``first_generated_layer``)."""
+    return apply_value_network(_rms_head_code(q, k), v, "mlp_relu")
+
+
+def _second_layer(a, hidden):
+    return jnp.einsum("hqk,qkd->qhd", a, hidden)
 
 
 def hyla_einsum_derivative(q, k, v):
     """The library's form with the einsum's own code gradient in the first layer (the GPU default;
     the library's CPU default computes that gradient as a fused multiply + sum)."""
-    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
-    a = normalize_scores(s, "rms_head")
-    hidden = jax.nn.relu(attention._first_generated_layer_einsum(a, v))
-    return jnp.einsum("hqk,qkd->qhd", a, hidden)
-
-
-def _second_layer(a, hidden):
-    return jnp.einsum("hqk,qkd->qhd", a, hidden)
+    a = _rms_head_code(q, k)
+    return _second_layer(a, jax.nn.relu(attention._first_generated_layer_einsum(a, v)))
 
 
 @jax.custom_jvp
@@ -75,10 +79,8 @@ def _second_layer_fused_jvp(primals, tangents):
 
 def hyla_fused_both(q, k, v):
     """Both generated layers' code gradients (each a sum over only d_v terms) as fused multiply + sum."""
-    s = jnp.einsum("qhe,khe->hqk", q, k) / np.sqrt(q.shape[-1])
-    a = normalize_scores(s, "rms_head")
-    hidden = jax.nn.relu(attention._first_generated_layer_fused(a, v))
-    return _second_layer_fused(a, hidden)
+    a = _rms_head_code(q, k)
+    return _second_layer_fused(a, jax.nn.relu(attention._first_generated_layer_fused(a, v)))
 
 
 def hyla_head_minor(q, k, v):

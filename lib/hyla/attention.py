@@ -122,7 +122,8 @@ def _first_generated_layer_fused_jvp(primals, tangents):
     # gradient sum_d dg[q,k,d] u[k,h,d], only d_v terms) is a fused multiply + sum over d.
     (code, values), (d_code, d_values) = primals, tangents
     by_code = jnp.sum(d_code[:, :, :, None] * jnp.transpose(values, (1, 0, 2))[:, None], axis=0)
-    return _first_generated_layer_einsum(code, values), by_code + _first_generated_layer_einsum(code, d_values)
+    primal_out = _first_generated_layer_einsum(code, values)
+    return primal_out, by_code + _first_generated_layer_einsum(code, d_values)
 
 
 # None: the fused code gradient on the CPU backend only (read at trace time); True / False force it.
