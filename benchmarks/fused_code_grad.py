@@ -26,7 +26,7 @@ import numpy as np
 
 import hyla.attention as attention
 from hyla.train import Trainer
-from throughput import SIZES, TASKS, ChunkRunner, device_name, make_spec, write_records
+from throughput import ALL_SIZES, TASKS, ChunkRunner, device_name, make_spec, write_records
 
 FORMS = {"einsum": False, "fused": True}
 
@@ -62,7 +62,7 @@ def measure(task: str, size: str, steps: int, repeats: int) -> dict:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
-    p.add_argument("--size", nargs="+", choices=SIZES, default=["paper", "quick"])
+    p.add_argument("--size", nargs="+", choices=ALL_SIZES, default=["paper", "quick"])
     p.add_argument("--repeats", type=int, default=11)
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)

@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 
 from hyla.train import Trainer, compiler_options
-from throughput import SIZES, TASKS, device_name, make_spec, write_records
+from throughput import ALL_SIZES, TASKS, device_name, make_spec, write_records
 
 METHODS = ("linear", "hyla")
 
@@ -83,7 +83,7 @@ def measure(task: str, size: str, slices: list[int], repeats: int) -> list[dict]
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--task", nargs="+", choices=TASKS, default=["raven"])
-    p.add_argument("--size", choices=SIZES, default="paper")
+    p.add_argument("--size", choices=ALL_SIZES, default="paper")
     p.add_argument("--slices", nargs="+", type=int, default=[1, 2, 4, 8])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", default=None)

@@ -27,7 +27,7 @@ import tempfile
 import jax
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from throughput import METHODS, SIZES, TASKS, ChunkRunner, device_name, make_spec, write_records  # noqa: E402
+from throughput import ALL_SIZES, METHODS, TASKS, ChunkRunner, device_name, make_spec, write_records  # noqa: E402
 
 from hyla.train import Trainer  # noqa: E402
 
@@ -66,7 +66,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
     p.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
-    p.add_argument("--size", choices=SIZES, default="paper")
+    p.add_argument("--size", choices=ALL_SIZES, default="paper")
     p.add_argument("--steps", type=int, default=None, help="profiled steps (default: 20 logic, 3 raven)")
     p.add_argument("--json", default=None, help="also write the records to this path")
     args = p.parse_args(argv)

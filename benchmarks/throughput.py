@@ -46,6 +46,9 @@ from hyla.transformer import ModelConfig
 TASKS = ("logic", "raven")
 METHODS = ("softmax", "linear", "hyla")
 SIZES = ("quick", "paper")
+# "smoke": a one-layer model that compiles in about a second, for the scripts' own tests (that a
+# script runs and writes its records); never a benchmark, and not in any default.
+ALL_SIZES = SIZES + ("smoke",)
 
 MODEL = {
     ("logic", "paper"): dict(num_layers=2, emb_dim=128, num_heads=8, qk_dim=16, v_dim=16,
@@ -56,14 +59,20 @@ MODEL = {
                              mlp_dim=256, seq_len=36, token_dim=8, output_dim=8),
     ("raven", "quick"): dict(num_layers=2, emb_dim=64, num_heads=8, qk_dim=32, v_dim=32,
                              mlp_dim=128, seq_len=18, token_dim=8, output_dim=8),
+    ("logic", "smoke"): dict(num_layers=1, emb_dim=32, num_heads=4, qk_dim=8, v_dim=8,
+                             mlp_dim=32, seq_len=8, token_dim=5, output_dim=1),
+    ("raven", "smoke"): dict(num_layers=1, emb_dim=32, num_heads=4, qk_dim=8, v_dim=8,
+                             mlp_dim=32, seq_len=18, token_dim=8, output_dim=8),
 }
 TASK_ARGS = {
     ("logic", "paper"): dict(num_variables=4, num_terms=2, heldout_fraction=0.5, seq_len=16),
     ("logic", "quick"): dict(num_variables=4, num_terms=2, heldout_fraction=0.7, seq_len=32),
     ("raven", "paper"): dict(num_features=4, num_values=8, heldout_fraction=0.25),
     ("raven", "quick"): dict(num_features=2, num_values=8, heldout_fraction=0.25),
+    ("logic", "smoke"): dict(num_variables=4, num_terms=2, heldout_fraction=0.5, seq_len=8),
+    ("raven", "smoke"): dict(num_features=2, num_values=8, heldout_fraction=0.25),
 }
-BATCH = {"paper": 128, "quick": 64}
+BATCH = {"paper": 128, "quick": 64, "smoke": 16}
 WARMUP = {"logic": 100, "raven": 1000}
 
 # Official Flax code on a shared 2-core CPU, batch 128, attention dropout on (the issue's numbers;
@@ -234,7 +243,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--task", nargs="+", choices=TASKS, default=list(TASKS))
     p.add_argument("--method", nargs="+", choices=METHODS, default=list(METHODS))
-    p.add_argument("--size", nargs="+", choices=SIZES, default=list(SIZES))
+    p.add_argument("--size", nargs="+", choices=ALL_SIZES, default=list(SIZES))
     p.add_argument("--seeds", nargs="+", type=int, default=[1], help="seed counts")
     p.add_argument("--steps", type=int, default=None,
                    help="timed steps per chunk (default: about 1.5 s per compiled call, i.e. per seed on one CPU)")

@@ -1,4 +1,6 @@
-"""The benchmark scripts run and report what issue 2 asks of them (tiny runs; not timings)."""
+"""The benchmark scripts run and report what issue 2 asks of them (tiny runs; not timings).
+
+Most use the scripts' ``--size smoke`` (a one-layer model), which exists for these checks only."""
 
 from __future__ import annotations
 
@@ -20,21 +22,21 @@ RECORD_KEYS = {"task", "method", "size", "seeds", "device", "steps_per_s", "comp
 
 
 def test_throughput_json_records(capsys):
-    throughput.main(["--task", "logic", "--method", "linear", "--size", "quick", "--seeds", "1",
+    throughput.main(["--task", "logic", "--method", "linear", "--size", "smoke", "--seeds", "1",
                      "--steps", "2", "--repeats", "3", "--json"])
     out = capsys.readouterr().out
     records = json.loads(out[out.index("["):])
     assert len(records) == 1
     (r,) = records
     assert RECORD_KEYS <= set(r)
-    assert (r["task"], r["method"], r["size"], r["seeds"]) == ("logic", "linear", "quick", 1)
+    assert (r["task"], r["method"], r["size"], r["seeds"]) == ("logic", "linear", "smoke", 1)
     assert r["steps_per_s"] > 0 and r["compile_s"] > 0 and r["matmul_gflops_per_s"] > 0
     assert r["gflops_per_s"] > 0  # XLA's cost analysis counted the step's FLOPs
 
 
 def test_profile_step_groups_kernels(tmp_path):
     path = tmp_path / "profile.json"
-    profile_step.main(["--task", "logic", "--method", "hyla", "--size", "quick", "--steps", "2",
+    profile_step.main(["--task", "logic", "--method", "hyla", "--size", "smoke", "--steps", "2",
                        "--json", str(path)])
     (r,) = json.loads(path.read_text())["records"]
     kinds = r["kinds_ms_per_step"]
@@ -57,7 +59,7 @@ def test_fused_code_grad_compares_the_two_forms(tmp_path):
     import hyla.attention as attention
 
     path = tmp_path / "fcg.json"
-    fcg.main(["--task", "logic", "--size", "quick", "--repeats", "1", "--json", str(path)])
+    fcg.main(["--task", "logic", "--size", "smoke", "--repeats", "1", "--json", str(path)])
     (r,) = json.loads(path.read_text())["records"]
     assert set(r["ms_per_step"]) == {"einsum", "fused"} and r["fused_over_einsum_median"] > 0
     assert attention.FUSED_CODE_GRADIENT is None  # the switch is restored
@@ -74,7 +76,7 @@ def test_microbatch_grad_slices_compute_the_same_gradient(tmp_path):
     import microbatch_grad
 
     path = tmp_path / "mb.json"
-    microbatch_grad.main(["--task", "logic", "--size", "quick", "--slices", "1", "4", "--repeats", "1",
+    microbatch_grad.main(["--task", "logic", "--size", "smoke", "--slices", "1", "4", "--repeats", "1",
                           "--json", str(path)])
     one, four = json.loads(path.read_text())["records"]
     assert (one["slices"], four["slices"]) == (1, 4)

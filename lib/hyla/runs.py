@@ -18,7 +18,9 @@ from hyla.train import RunResult, RunSpec, Trainer
 def enable_compilation_cache(path: str = "", cache_dir: str = "") -> str | None:
     """Keep XLA executables on disk so a re-run (or the tests after a run) skips compilation.
 
-    Leaves an already configured JAX compilation cache alone.
+    Leaves an already configured JAX compilation cache alone.  Only compilations that took at least
+    $HYLA_XLA_CACHE_MIN_S seconds (default 1) are stored; the tests set 0, so that notebook kernels
+    share even their quick compilations.
     """
     import jax
 
@@ -26,7 +28,8 @@ def enable_compilation_cache(path: str = "", cache_dir: str = "") -> str | None:
         return jax.config.jax_compilation_cache_dir
     path = path or os.environ.get("HYLA_XLA_CACHE") or str(paths.cache_dir(cache_dir).parent / "xla")
     jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs",
+                      float(os.environ.get("HYLA_XLA_CACHE_MIN_S") or 1.0))
     return path
 
 
