@@ -108,9 +108,26 @@ def hyla_broadcast(q, k, v):
     return jnp.einsum("qhk,qdk->qhd", a, hidden)
 
 
+def hyla_factored(q, k, v):
+    """No code-sized value network: with a = w[q,k] s and s = q.k / sqrt(d_k), the first layer is
+    g = w * (Q[q,(h e)] @ M[(h e),(k d)]), M = k[k,h,e] v[k,h,d], and the second layer
+    sum_e Q[q,h,e] sum_k k[k,h,e] (w r)[q,k,d]: dense matmuls over h*e; only w needs the scores.
+    (With a relative-position bias two batch-independent bias terms are added; they are left out
+    here as in the other forms.)"""
+    t, h, e = q.shape
+    qs = q / np.sqrt(e)
+    s = jnp.einsum("qhe,khe->hqk", qs, k)
+    w = jax.lax.rsqrt(jnp.mean(s * s, axis=0) + RMS_EPS)  # [q, k]
+    m = (k[:, :, :, None] * v[:, :, None, :]).reshape(t, h * e, v.shape[-1])
+    g = jnp.einsum("qc,kcd->qkd", qs.reshape(t, h * e), m)
+    rho = w[:, :, None] * jax.nn.relu(w[:, :, None] * g)
+    return jnp.einsum("qhe,qhed->qhd", qs, jnp.einsum("khe,qkd->qhed", k, rho))
+
+
 FORMS = {"linear": linear, "hyla (library)": hyla_library, "hyla einsum deriv.": hyla_einsum_derivative,
          "hyla fused both": hyla_fused_both, "hyla head-minor": hyla_head_minor,
-         "hyla two layouts": hyla_two_layouts, "hyla broadcast": hyla_broadcast}
+         "hyla two layouts": hyla_two_layouts, "hyla broadcast": hyla_broadcast,
+         "hyla factored": hyla_factored}
 
 
 def main(argv=None):
