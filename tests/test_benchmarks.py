@@ -36,7 +36,7 @@ def test_throughput_json_records(capsys):
 
 def test_profile_step_groups_kernels(tmp_path):
     path = tmp_path / "profile.json"
-    profile_step.main(["--task", "logic", "--method", "hyla", "--size", "smoke", "--steps", "2",
+    profile_step.main(["--task", "logic", "--method", "hyla", "--size", "quick", "--steps", "2",
                        "--json", str(path)])
     (r,) = json.loads(path.read_text())["records"]
     kinds = r["kinds_ms_per_step"]

@@ -126,8 +126,9 @@ with open(sys.argv[2], "w") as f:
 def two_device_runs(request, tmp_path_factory):
     """The 2-seed runs, in a 2-device subprocess: one sharded over the devices (the default), one
     with sharding switched off.  Started with the module so that it overlaps the other tests,
-    unless pytest-xdist may spread this module's tests over workers (``--dist load``): then it
-    starts when a test first needs it, so only one worker pays for it."""
+    unless pytest-xdist may spread this module's tests over workers (``--dist load``, ``loadgroup``
+    or ``worksteal``): then it starts when a test first needs it, so that a worker which runs none of
+    the three tests that use it does not pay for it."""
     out = tmp_path_factory.mktemp("two_devices") / "result.json"
     env = dict(os.environ)
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2").strip()
@@ -152,7 +153,9 @@ def two_device_runs(request, tmp_path_factory):
             result.update(json.loads(out.read_text()))
         return result
 
-    split_by_xdist = getattr(request.config.option, "dist", "no") == "load"
+    # `make test` runs `--dist loadgroup`; this module has no group marks (and with pytest 9.2
+    # xdist's groups do not take effect anyway), so its tests are spread as under `--dist load`.
+    split_by_xdist = getattr(request.config.option, "dist", "no") in ("load", "loadgroup", "worksteal")
     if not split_by_xdist:
         start()
     yield get
