@@ -221,7 +221,7 @@ def _execute(path: Path, out_nb: Path, parameters: dict):
 # pytest-xdist 3.8 the marks do not take effect (xdist's node-id suffix is ignored, pytest-xdist
 # issue #1386) and the notebooks are spread like any test. A scheduler that kept the families
 # together (`pytest_xdist_make_scheduler`) was tried on 2026-11-23 and made the suite no faster
-# (4:58-5:08 against 4:45 from a cold XLA cache): the shared XLA cache already makes a repeated
+# (4:58-5:08 against 4:45-5:04 without it, from a cold XLA cache): the shared XLA cache already makes a repeated
 # smoke run cheap, and a family on one worker became the critical path.
 _FAMILIES = {
     "logic": ("fig01_", "fig02_", "figA2_", "figA3_", "tabA1_logic"),
