@@ -10,13 +10,10 @@ import ast
 import io
 import json
 import os
-import shutil
-import tempfile
 import tokenize
 from pathlib import Path
 
 import pytest
-from traitlets.config import Config
 
 from hyla.notebook import colab_url
 
@@ -195,14 +192,14 @@ def kernel_env(monkeypatch, tmp_path, run_cache):
 
 
 def _execute(path: Path, out_nb: Path, parameters: dict):
-    """Run the notebook with papermill. Kernel and papermill talk over Unix sockets (IPC) in a fresh
-    short folder (a socket path has at most ~107 characters) rather than TCP: with TCP, two workers
-    starting kernels at once could be handed the same free port ("Address already in use"; papermill
-    then waited 60 s and failed)."""
+    """Run the notebook with papermill, kernel over Unix sockets in a private folder
+    (`hyla.reproduce.kernel_config`): with TCP, two workers starting kernels at once could be handed
+    the same free port ("Address already in use"; papermill then waited 60 s and failed)."""
     import papermill
 
-    sockets = tempfile.mkdtemp(prefix="hyla-k")
-    try:
+    from hyla.reproduce import kernel_config
+
+    with kernel_config() as config:
         return papermill.execute_notebook(
             str(path),
             str(out_nb),
@@ -210,10 +207,8 @@ def _execute(path: Path, out_nb: Path, parameters: dict):
             kernel_name="python3",
             cwd=str(path.parent),
             progress_bar=False,
-            config=Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}}),
+            config=config,
         )
-    finally:
-        shutil.rmtree(sockets, ignore_errors=True)
 
 
 # Notebooks that train the same smoke runs are marked to share a pytest-xdist worker (`--dist

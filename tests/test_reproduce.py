@@ -91,6 +91,19 @@ def test_select_by_prefix(nb_dir):
         reproduce.select(notebooks, ["figB"])
 
 
+@pytest.mark.skipif(os.name == "nt", reason="Unix sockets only")
+def test_kernel_config_uses_private_unix_sockets():
+    with reproduce.kernel_config() as config:
+        manager = config["KernelManager"]
+        assert manager["transport"] == "ipc"
+        folder = Path(manager["ip"]).parent
+        assert folder.is_dir() and not any(folder.iterdir())
+        assert len(manager["ip"]) + len("-12345678") < 100  # room for the socket names in a sun_path
+    with reproduce.kernel_config() as other:
+        assert Path(other["KernelManager"]["ip"]).parent != folder  # one private folder per kernel
+    assert not folder.exists()  # removed afterwards
+
+
 def _run(*args, cwd):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([LIB, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
@@ -123,6 +136,8 @@ def test_runs_a_throwaway_notebook(tmp_path):
     assert any(line.startswith("[1/1] tiny_ok") and " ok " in line for line in lines), proc.stdout
     assert any(line.split()[:2] == ["notebook", "preset"] for line in lines)  # the closing table
     assert any(line.startswith("tiny_ok") and "smoke" in line for line in lines)
+    if os.name != "nt":  # the kernel talked over Unix sockets, not TCP (which warns on every kernel)
+        assert "without encryption" not in proc.stderr, proc.stderr
 
 
 @pytest.mark.slow

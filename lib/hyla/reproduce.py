@@ -18,14 +18,17 @@ the exit status is non-zero if any notebook failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
-__all__ = ["PRESETS", "find_notebooks", "select", "run_notebook", "run_script", "inject_parameters",
-           "main"]
+__all__ = ["PRESETS", "find_notebooks", "select", "kernel_config", "run_notebook", "run_script",
+           "inject_parameters", "main"]
 
 PRESETS = ("smoke", "quick", "gpu", "paper")
 KERNEL_NAME = "python3"
@@ -56,6 +59,27 @@ def select(notebooks: Sequence[Path], prefixes: Sequence[str] | None) -> list[Pa
         available = ", ".join(p.stem for p in notebooks) or "(none)"
         raise ValueError(f"no notebook matches {', '.join(map(repr, unknown))}; available: {available}")
     return sorted(chosen)
+
+
+@contextlib.contextmanager
+def kernel_config() -> Iterator[object]:
+    """traitlets ``Config`` for papermill's kernel: Unix sockets (IPC) in a fresh private folder.
+
+    Over TCP (Jupyter's default) every kernel warns that it runs unencrypted, and two processes
+    starting kernels at once can be handed the same free port ("Address already in use": papermill
+    waits 60 s, then fails).  A socket path holds at most ~107 characters, hence a short folder
+    under the system's temporary directory.  On Windows (no Unix sockets) the default TCP stays.
+    """
+    from traitlets.config import Config
+
+    if os.name == "nt":
+        yield Config()
+        return
+    sockets = tempfile.mkdtemp(prefix="hyla-k")
+    try:
+        yield Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}})
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
 
 
 def _default_root() -> Path:
@@ -101,17 +125,19 @@ def run_notebook(
     output = executed_dir / notebook.name
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(notebook),
-            str(output),
-            parameters={"preset": preset, "out_dir": str(out_dir)},
-            kernel_name=KERNEL_NAME,
-            cwd=str(notebook.parent),
-            progress_bar=False,
-            log_output=False,
-            stdout_file=sys.stdout if verbose else None,
-            stderr_file=sys.stderr if verbose else None,
-        )
+        with kernel_config() as config:
+            papermill.execute_notebook(
+                str(notebook),
+                str(output),
+                parameters={"preset": preset, "out_dir": str(out_dir)},
+                kernel_name=KERNEL_NAME,
+                cwd=str(notebook.parent),
+                progress_bar=False,
+                log_output=False,
+                stdout_file=sys.stdout if verbose else None,
+                stderr_file=sys.stderr if verbose else None,
+                config=config,
+            )
     except Exception as err:  # noqa: BLE001 - report and go on with the next notebook
         seconds = time.perf_counter() - start
         ename = getattr(err, "ename", type(err).__name__)
