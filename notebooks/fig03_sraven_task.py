@@ -248,5 +248,9 @@ paths = plotting.save_figure(
     fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
     provenance_extra={"ambiguity": {f"{s} {c}": v for (s, c), v in amb.items()},
                       "num_combinations": n_combos, "num_train": len(train_set),
-                      "num_heldout": len(held_set), "trained": False})
+                      "num_heldout": len(held_set), "trained": False,
+                      "summary": f"{n_combos} rule combinations, {len(train_set)} / {len(held_set)} split; "
+                                 f"ambiguous (official criterion): {p_off:.2f} % of training, "
+                                 f"{100 * amb[('heldout_combos', 'all_features')][0]:.2f} % of held-out "
+                                 f"problems ({n_amb} each)"})
 print({k: str(v) for k, v in paths.items()})

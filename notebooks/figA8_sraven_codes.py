@@ -204,6 +204,9 @@ paths = plotting.save_figure(
     fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
     provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
                       "within_rule_cosine": within, "between_rule_cosine": between,
+                      "summary": f"HYLA held-out accuracy {acc:.3f} (chance {F ** -K:.3f}); sample-code cosine "
+                                 f"within rule {within:.2f} vs between rules {between:.2f}; "
+                                 f"cos(addition, difference) of rule means {cos_means['hyla'][5, 6]:.2f}",
                       "pipeline_check": pipeline, "loadavg": os.getloadavg(),
                       "overrides": {"steps": steps, "num_seeds": num_seeds}})
 print({k: str(v) for k, v in paths.items()})
