@@ -104,6 +104,17 @@ def test_kernel_config_uses_private_unix_sockets():
     assert not folder.exists()  # removed afterwards
 
 
+@pytest.mark.skipif(os.name == "nt", reason="Unix sockets only")
+def test_kernel_config_avoids_a_temporary_folder_too_long_for_sockets(tmp_path, monkeypatch):
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    monkeypatch.setattr(reproduce.tempfile, "tempdir", str(deep))
+    with reproduce.kernel_config() as config:
+        ip = config["KernelManager"]["ip"] if "KernelManager" in config else None
+        assert ip is None or (len(ip) < 100 and not ip.startswith(str(deep))), ip
+    assert list(deep.iterdir()) == []  # nothing left in the long folder
+
+
 def _run(*args, cwd):
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([LIB, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)

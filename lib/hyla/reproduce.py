@@ -61,6 +61,10 @@ def select(notebooks: Sequence[Path], prefixes: Sequence[str] | None) -> list[Pa
     return sorted(chosen)
 
 
+# Unix socket paths hold at most 104 (macOS) or 108 (Linux) bytes; Jupyter appends "/k-<n>".
+_MAX_SOCKET_DIR = 80
+
+
 @contextlib.contextmanager
 def kernel_config() -> Iterator[object]:
     """traitlets ``Config`` for papermill's kernel: Unix sockets (IPC) in a fresh private folder.
@@ -68,7 +72,8 @@ def kernel_config() -> Iterator[object]:
     Over TCP (Jupyter's default) every kernel warns that it runs unencrypted, and two processes
     starting kernels at once can be handed the same free port ("Address already in use": papermill
     waits 60 s, then fails).  A socket path holds at most ~107 characters, hence a short folder
-    under the system's temporary directory.  On Windows (no Unix sockets) the default TCP stays.
+    under the system's temporary directory (or /tmp when that is too long; TCP if neither will do).
+    On Windows (no Unix sockets) the default TCP stays.
     """
     from traitlets.config import Config
 
@@ -76,6 +81,13 @@ def kernel_config() -> Iterator[object]:
         yield Config()
         return
     sockets = tempfile.mkdtemp(prefix="hyla-k")
+    if len(sockets) > _MAX_SOCKET_DIR and os.path.isdir("/tmp"):  # a long $TMPDIR
+        os.rmdir(sockets)
+        sockets = tempfile.mkdtemp(prefix="hyla-k", dir="/tmp")
+    if len(sockets) > _MAX_SOCKET_DIR:
+        os.rmdir(sockets)
+        yield Config()
+        return
     try:
         yield Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}})
     finally:
