@@ -43,7 +43,7 @@
 # (D 64, both pairs unseen, 6 000 steps, one seed each): held-out inferential accuracy 0.89–0.94 at
 # σ ≈ 0.008 (γ 1.15) vs 0.10 at standard initialisation, seen pairs 1.0 for both.
 #
-# **What each preset can show.** `quick` (2-core CPU, ~4 min): the both-unseen variant, the pilot's
+# **What each preset can show.** `quick` (2-core CPU, ~3 min): the both-unseen variant, the pilot's
 # reduced model with a narrower MLP (2 layers, D 64, d_k = d_v = 32, MLP 128), a fixed pool of 30 000
 # training sequences, batch 64, lr 2e-3, weight decay 0.01, 3 000 steps (half the pilot's 6 000),
 # γ ∈ {0.3, 0.5, 1.15} (σ 0.29 / 0.125 / 0.008), 2 seeds: held-out accuracy on (4, 3) against the

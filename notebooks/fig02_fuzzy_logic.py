@@ -95,7 +95,8 @@
 #
 # **Which sequences the probe reads.** The paper does not say. With inputs drawn at random (solid
 # lines in panel B) the code of the query attending to itself is dominated by the query's own input
-# x_q, and the probe finds almost nothing: F1 ≤ 0.02 at every tier we ran (gpu: ≤ 0.006). The official
+# x_q, and the probe finds almost nothing: F1 ≤ 0.02 at every tier we ran (gpu: ≤ 0.006 in this notebook's run,
+# ≤ 0.016 in figA2's). The official
 # in-training probe reads sequences whose query input is FIXED (SPEC §E.1, `valid_fixed_query`), so
 # that the code varies only with the task and the context; panel B draws that probe too (dashed).
 # With the query fixed, layer 1 of linear attention and HYLA carries no task information at all

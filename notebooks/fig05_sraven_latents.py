@@ -175,7 +175,7 @@ dec = {m: [float(np.mean([r["value"] for r in decode_rows if r["method"] == m an
 print("held-out accuracy:", {m: round(v, 3) for m, v in final_acc.items()}, f"chance {chance:.3f}")
 print("rule decoding accuracy per layer (held-out combinations):",
       {m: [round(v, 3) for v in d] for m, d in dec.items()})
-print(f"cosine(addition, difference) of HYLA mean codes: {latent['cos'][5, 6]:.3f}")
+print(f"cosine(addition, difference) of HYLA mean codes, first seed (panel E): {latent['cos'][5, 6]:.3f}")
 
 # %%
 # Plot.

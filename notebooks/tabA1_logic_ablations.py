@@ -52,7 +52,7 @@
 # stable (SPEC §F); compare orderings, not values. `gpu`: the full model, 25 000 steps, 3 seeds.
 #
 # Choices where the paper is silent: the final evaluation (2 048 sequences at quick) is reported, not
-# the best over training; one learning rate (3e-3, in the official grid) for every mixer — the paper
+# the best over training; one learning rate per tier for every mixer (quick 1e-2, gpu 3e-3 from the official grid) — the paper
 # reports the best of an lr × weight-decay grid whose selection protocol is unknown (SPEC §H.2).
 #
 # **GPU tier, measured** (2026-11-22): 8 mixers × 25 000 steps × 3 seeds ran in about 6 min on one H100; the measured ranking of the 8 mixers matches the paper's. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.

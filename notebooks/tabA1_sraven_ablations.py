@@ -50,7 +50,7 @@
 # one learning rate for every mixer — the paper reports the best point of an lr × weight-decay ×
 # warmup grid whose selection protocol is unknown (SPEC §H.2).
 #
-# **GPU tier, measured** (2026-11-22): 8 mixers × 6 000 steps × 3 seeds ran on one H100 (about 20 s of training per mixer); at 6 000 steps every mixer is still below 1 % held-out accuracy. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.
+# **GPU tier, measured** (2026-11-22): 8 mixers × 6 000 steps × 3 seeds ran on one H100 (12–22 s of training steps per mixer at 270–490 steps/s; 24–52 s per mixer with compilation and evaluation, `train_wall_time_s` in the provenance); at 6 000 steps every mixer is still below 1 % held-out accuracy. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
