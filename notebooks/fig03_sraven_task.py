@@ -47,7 +47,7 @@
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
-out_dir: str = ""  # folder for figures; empty means the repository figures folder
+out_dir: str = ""  # folder for figures; empty means the repository figures folder (figures/smoke for preset smoke)
 cache_dir: str = ""  # run cache; unused here since nothing is trained
 steps: int = 0  # unused here since nothing is trained
 num_seeds: int = 0  # unused here since nothing is trained

@@ -59,7 +59,7 @@
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
-out_dir: str = ""  # folder for figures; empty means the repository figures folder
+out_dir: str = ""  # folder for figures; empty means the repository figures folder (figures/smoke for preset smoke)
 cache_dir: str = ""  # run cache; empty means HYLA_CACHE or the repository .cache/runs
 steps: int = 0  # training steps per run; 0 keeps the preset value
 num_seeds: int = 0  # seeds per run (vmapped on a GPU); 0 keeps the preset value

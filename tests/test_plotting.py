@@ -239,6 +239,25 @@ def test_import_hyla_is_light():
     assert out.split() == ["0.1.0", "False", "False"]
 
 
+def test_smoke_figures_never_land_on_the_committed_ones(tmp_path, monkeypatch):
+    """out_dir "" means figures/ (committed), but figures/smoke/ (git-ignored) for preset smoke."""
+    from hyla import paths
+
+    fake_root = tmp_path / "repo"
+    monkeypatch.setattr(paths, "repo_root", lambda: fake_root)
+    assert paths.figures_dir("", "smoke") == fake_root / "figures" / "smoke"
+    fig = _figure()
+    written = plotting.save_figure(fig, "figXX_test", "", "smoke", _rows(), wall_time_s=1.0)
+    plt.close(fig)
+    assert written["png"] == fake_root / "figures" / "smoke" / "figXX_test.png"
+    assert written["csv"] == fake_root / "figures" / "smoke" / "data" / "figXX_test.smoke.csv"
+    assert not (fake_root / "figures" / "figXX_test.png").exists()
+    fig = _figure()
+    written = plotting.save_figure(fig, "figXX_test", "", "quick", _rows(), wall_time_s=1.0)
+    plt.close(fig)
+    assert written["png"] == fake_root / "figures" / "figXX_test.png"
+
+
 def test_paths(tmp_path, monkeypatch):
     from hyla import paths
 
@@ -246,6 +265,9 @@ def test_paths(tmp_path, monkeypatch):
     assert root is not None and (root / "lib" / "hyla" / "paths.py").is_file()
     assert paths.figures_dir() == root / "figures"
     assert paths.figures_dir(tmp_path / "f") == tmp_path / "f" and (tmp_path / "f").is_dir()
+    assert paths.figures_dir("", "quick") == root / "figures"
+    assert paths.figures_dir(tmp_path / "g", "smoke") == tmp_path / "g"  # an explicit folder wins
+    assert (root / ".gitignore").read_text().splitlines().count("/figures/smoke/") == 1
     monkeypatch.setenv("HYLA_CACHE", str(tmp_path / "c"))
     assert paths.cache_dir() == tmp_path / "c"
     assert paths.cache_dir(tmp_path / "d") == tmp_path / "d"

@@ -32,16 +32,20 @@ def notebooks_dir() -> Path:
     return (root / "notebooks") if root is not None else Path.cwd() / "notebooks"
 
 
-def figures_dir(out_dir: str | os.PathLike = "") -> Path:
+def figures_dir(out_dir: str | os.PathLike = "", preset: str = "") -> Path:
     """The folder figures are written to (created if missing).
 
-    ``out_dir`` wins when given; ``""`` means ``<repo>/figures`` in a checkout, else ``./figures``.
+    ``out_dir`` wins when given; ``""`` means ``<repo>/figures`` in a checkout, else ``./figures``,
+    and its subfolder ``smoke/`` for the ``smoke`` preset (ignored by git), so that a smoke run never
+    overwrites the committed figures.
     """
     if str(out_dir):
         path = Path(out_dir).expanduser()
     else:
         root = repo_root()
         path = (root / "figures") if root is not None else Path.cwd() / "figures"
+        if preset == "smoke":
+            path = path / "smoke"
     path = path.resolve()
     path.mkdir(parents=True, exist_ok=True)
     return path

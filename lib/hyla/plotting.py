@@ -201,7 +201,8 @@ def save_figure(
       fig: a matplotlib figure.
       name: the figure's file stem, e.g. ``"fig02_fuzzy_logic"``.
       out_dir: folder for the images; data and provenance go to ``<out_dir>/data``. ``""`` means the
-        default figures folder (``hyla.paths.figures_dir``).
+        default figures folder (``hyla.paths.figures_dir``: ``figures/``, ``figures/smoke/`` for the
+        smoke preset).
       preset: the preset the numbers come from; it names the data files.
       data: tidy data, a list of row dicts or a dict of columns, with columns
         ``method, seed, step, metric, value`` plus any settings columns. Validated before anything is written.
@@ -220,7 +221,7 @@ def save_figure(
         raise ValueError(f"preset must be a plain name, got {preset!r}")
     columns, rows = tidy_rows(data)  # validate before writing anything
 
-    out = figures_dir(out_dir)
+    out = figures_dir(out_dir, preset)
     data_dir = out / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     paths = {

@@ -206,7 +206,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PREFIX",
         help="run only notebooks whose names start with these prefixes, e.g. fig02 figA2",
     )
-    parser.add_argument("--out", default="", metavar="DIR", help="figures folder (default: <repo>/figures)")
+    parser.add_argument("--out", default="", metavar="DIR", help="figures folder (default: <repo>/figures; <repo>/figures/smoke for --preset smoke)")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     parser.add_argument(
         "--notebooks", default="", metavar="DIR", help="folder of notebooks (default: <repo>/notebooks)"
@@ -248,7 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .paths import figures_dir
 
-    out_dir = figures_dir(args.out)
+    out_dir = figures_dir(args.out, args.preset)
     executed_dir = (
         Path(args.executed).expanduser().resolve() if args.executed else root / "executed" / args.preset
     )
