@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 
+import jax
 import pytest
 
 from hyla import notebook
@@ -136,3 +137,14 @@ def test_banner_prints_one_line(capsys):
     out = capsys.readouterr().out
     assert out.count("\n") == 1
     assert "fig02_fuzzy_logic" in out and "preset=smoke" in out
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the note is for CPU runs")
+def test_banner_notes_gpu_and_paper_presets_on_cpu(capsys):
+    for preset in ("gpu", "paper"):
+        notebook.banner(preset, "fig02_fuzzy_logic")
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == 2 and lines[1].startswith(f"note: preset '{preset}' is sized for"), lines
+        assert "'quick'" in lines[1]
+    notebook.banner("quick", "fig02_fuzzy_logic")
+    assert "note:" not in capsys.readouterr().out

@@ -159,12 +159,18 @@ def banner(preset: str, figure: str) -> None:
     """Print one line: figure, preset, hyla/JAX versions and the devices the notebook will use."""
     from . import __version__
 
+    platform = None
     try:
         import jax
 
         devices = jax.devices()
-        where = f"jax {jax.__version__} on {len(devices)} x {devices[0].device_kind} ({devices[0].platform})"
+        platform = devices[0].platform
+        where = f"jax {jax.__version__} on {len(devices)} x {devices[0].device_kind} ({platform})"
     except Exception as err:  # noqa: BLE001
         where = f"jax unavailable ({type(err).__name__})"
     colab = " | Colab" if in_colab() else ""
     print(f"hyla {__version__} | {figure} | preset={preset} | {where}{colab}", flush=True)
+    if platform == "cpu" and preset in ("gpu", "paper"):
+        size = "one H100, ~10 minutes per figure" if preset == "gpu" else "the paper's compute"
+        print(f"note: preset {preset!r} is sized for {size}; on this CPU it can take many hours "
+              "(preset 'quick' is the CPU tier)", flush=True)
