@@ -32,6 +32,7 @@ if FORM not in FORMS:
     raise SystemExit(f"form={FORM!r}; allowed: {FORMS}")
 orig_call = att.MultiHeadAttention.__call__
 
+
 def call(self, x, bias=None, mask=None, *, key=None, inference=False):
     if not (self.normalization == "rms_head" and self.value_network == "mlp_relu" and mask is None):
         return orig_call(self, x, bias, mask, key=key, inference=inference)
@@ -70,6 +71,7 @@ def call(self, x, bias=None, mask=None, *, key=None, inference=False):
     y = jnp.einsum("qkh,qkd->qhd", mixed, hidden)
     out = jnp.einsum("qhe,hed->qd", y, self.w_out) + self.b_out
     return out, jnp.transpose(a, (2, 0, 1))
+
 
 if FORM != "library":
     # The patched form computes the library's output and code (same dropout mask): checked first.

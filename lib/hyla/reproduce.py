@@ -61,8 +61,9 @@ def select(notebooks: Sequence[Path], prefixes: Sequence[str] | None) -> list[Pa
     return sorted(chosen)
 
 
-# Unix socket paths hold at most 104 (macOS) or 108 (Linux) bytes; Jupyter appends "/k-<n>".
-_MAX_SOCKET_DIR = 80
+# Unix socket paths hold at most 104 (macOS) or 108 (Linux) bytes; below the temporary folder go
+# "/hyla-kXXXXXXXX" (15) and Jupyter's "/k-<n>" (up to ~10).
+_MAX_TMP_BASE = 64
 
 
 @contextlib.contextmanager
@@ -71,23 +72,19 @@ def kernel_config() -> Iterator[object]:
 
     Over TCP (Jupyter's default) every kernel warns that it runs unencrypted, and two processes
     starting kernels at once can be handed the same free port ("Address already in use": papermill
-    waits 60 s, then fails).  A socket path holds at most ~107 characters, hence a short folder
-    under the system's temporary directory (or /tmp when that is too long; TCP if neither will do).
-    On Windows (no Unix sockets) the default TCP stays.
+    waits 60 s, then fails).  The private folder goes under the system's temporary folder, or /tmp
+    when that path is too long for sockets; if neither will do, and on Windows (no Unix sockets),
+    the default TCP stays.
     """
     from traitlets.config import Config
 
-    if os.name == "nt":
+    base = tempfile.gettempdir()
+    if len(base) > _MAX_TMP_BASE and os.path.isdir("/tmp"):
+        base = "/tmp"
+    if os.name == "nt" or len(base) > _MAX_TMP_BASE:
         yield Config()
         return
-    sockets = tempfile.mkdtemp(prefix="hyla-k")
-    if len(sockets) > _MAX_SOCKET_DIR and os.path.isdir("/tmp"):  # a long $TMPDIR
-        os.rmdir(sockets)
-        sockets = tempfile.mkdtemp(prefix="hyla-k", dir="/tmp")
-    if len(sockets) > _MAX_SOCKET_DIR:
-        os.rmdir(sockets)
-        yield Config()
-        return
+    sockets = tempfile.mkdtemp(prefix="hyla-k", dir=base)
     try:
         yield Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(sockets, "k")}})
     finally:
