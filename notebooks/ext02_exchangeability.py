@@ -78,7 +78,7 @@ import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
-from hyla import plotting, runs
+from hyla import analysis, plotting, runs
 from hyla.objectives import make_objective
 from hyla.provenance import Timer
 from hyla.tasks.exchangeable import ExchangeableMixture, bayes_attention_readout, cme_l1_rate
@@ -152,7 +152,13 @@ for m, res in results.items():
             n = config["eval_size"] if inside else config["extrapolation_size"]
             pad = True if inside else max(config["extrapolation_lengths"])  # one shape each
             batch = t.sample(runs.analysis_key(seed, f"len{L}"), n, length=L, pad=pad)
-            logq = np.asarray(predict(model, batch), np.float64)
+            # in chunks of sequences, each chunk's attention ([chunk, H, T, T]; HYLA also
+            # [chunk, T, T, d_v]) within 1 GiB: at the gpu tier's longest length (T = 1025, 1024
+            # sequences) one call would need tens of GB. quick and smoke: one chunk, one call.
+            H, T = res.spec.model.num_heads, batch.x.shape[1]
+            chunk = analysis.chunk_size(n, T * T * max(H, res.spec.model.v_dim // H))
+            logq = np.asarray(analysis.map_in_chunks(lambda b: predict(model, b), batch, chunk),
+                              np.float64)
             p = np.asarray(batch.posterior, np.float64)
             kl = np.sum(np.where(p > 0, p * (np.log(np.where(p > 0, p, 1)) - logq), 0), -1)
             for metric, val in (("posterior_tv", tv(np.exp(logq), p).mean()), ("posterior_kl", kl.mean()),

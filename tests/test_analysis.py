@@ -54,3 +54,28 @@ def test_logic_term_probe_per_layer():
     f1 = analysis.logic_term_probe(model, task, keys, 256, "fixed_query")
     assert len(f1) == logic_spec("hyla", model="smoke").model.num_layers
     assert all(0.0 <= v <= 1.0 for v in f1)
+
+
+def test_chunk_size_fits_the_budget():
+    # the whole batch when it fits; else the largest power of two within the budget; at least 1
+    assert analysis.chunk_size(512, 4 * 33 * 33) == 512
+    assert analysis.chunk_size(4096, 8 * 257 * 257) == 256  # 508 fit: 256, 256 * 528392 <= 2**28
+    assert analysis.chunk_size(1024, 8 * 1025 * 1025) == 16  # ext02's gpu extrapolation length
+    assert analysis.chunk_size(10, 2**30) == 1
+    for n, per in ((4096, 8 * 257 * 257), (1000, 12345), (7, 3)):
+        c = analysis.chunk_size(n, per, budget=10**6)
+        assert 1 <= c <= n and (c == n or (c * per <= 10**6 and c & (c - 1) == 0 and 2 * c * per > 10**6))
+    with pytest.raises(ValueError, match="elements_per_item"):
+        analysis.chunk_size(4, 0)
+
+
+def test_map_in_chunks_equals_one_call_per_item():
+    # per-item function of a two-leaf batch: chunked results equal an item-by-item reference
+    rng = np.random.default_rng(0)
+    batch = (rng.normal(size=(10, 3)).astype(np.float32), rng.normal(size=(10,)).astype(np.float32))
+    fn = jax.jit(lambda b: (b[0] ** 2).sum(-1) * b[1])
+    ref = np.array([float((batch[0][i] ** 2).sum() * batch[1][i]) for i in range(10)])
+    for chunk in (1, 3, 4, 10, 64):
+        got = analysis.map_in_chunks(fn, batch, chunk)
+        assert got.shape == (10,)
+        np.testing.assert_allclose(got, ref, rtol=1e-6)

@@ -34,6 +34,29 @@ def forward_codes(model, x: Float[Array, "B T Din"], batch_size: int = 1024) -> 
     )
 
 
+def chunk_size(n: int, elements_per_item: int, budget: int = 2**28) -> int:
+    """Items per chunk when each item's largest intermediate has ``elements_per_item`` elements
+    (attention: H * T * T): the largest power of two whose chunk stays within ``budget`` elements
+    (2**28 float32 = 1 GiB), at least 1, and ``n`` itself when the whole batch fits."""
+    if n < 1 or elements_per_item < 1:
+        raise ValueError(f"n={n}, elements_per_item={elements_per_item}; allowed: integers >= 1")
+    if n * elements_per_item <= budget:
+        return n
+    return 1 << max(0, (budget // elements_per_item).bit_length() - 1)
+
+
+def map_in_chunks(fn, batch, chunk: int) -> np.ndarray:
+    """``fn(batch)`` computed on slices of ``chunk`` items along the leading axis of every leaf of
+    ``batch``, concatenated (host memory): the same per-item results, without materialising the
+    whole batch's intermediates (e.g. [B, H, T, T] attention at long T). One chunk when ``chunk``
+    covers the batch, so the results are then exactly those of one call."""
+    n = len(jax.tree.leaves(batch)[0])
+    if chunk >= n:
+        return np.asarray(fn(batch))
+    return np.concatenate([np.asarray(fn(jax.tree.map(lambda a: a[i : i + chunk], batch)))
+                           for i in range(0, n, chunk)])
+
+
 def logic_query_codes(codes: Float[np.ndarray, "B L H T T"]) -> np.ndarray:
     """The query token attending to itself: [B, L, H]."""
     return codes[..., -1, -1]
