@@ -93,3 +93,31 @@ def test_value_network_forms_agree(capsys):
     out = capsys.readouterr().out
     for name in value_network_forms.FORMS:
         assert name in out
+
+
+def test_suite_profile_summary_adds_up_the_process_records(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("suite_profile_summarize",
+                                                  BENCH / "suite_profile" / "summarize.py")
+    summarize = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summarize)
+    records = [
+        dict(pid=1, argv="-m ipykernel_launcher -f k.json", wall_s=9.0, cpu_s=8.0,
+             events={"/jax/core/compile/backend_compile_duration": 3.0},
+             stages=[["trace", "_run_chunk", 1.5], ["compile", "jit(_run_chunk)", 3.0]]),
+        dict(pid=2, argv="-c worker", wall_s=20.0, cpu_s=12.0,
+             events={"/jax/compilation_cache/compile_time_saved_sec": 2.0},
+             stages=[["trace", "_run_chunk", 0.5], ["lower", "jit(_evaluate)", 1.0]]),
+    ]
+    for r in records:
+        (tmp_path / f"{r['pid']}.json").write_text(json.dumps(r))
+    s = summarize.summarize(str(tmp_path))
+    assert s["processes"] == 2 and s["cpu_s"] == 20.0
+    assert s["roles"]["notebook kernels"] == {"processes": 1, "cpu_s": 8.0}
+    assert s["stages_s"] == {"trace": 2.0, "compile": 3.0, "lower": 1.0}
+    assert s["backend_compile_s"] == 3.0 and s["compile_time_saved_by_cache_s"] == 2.0
+    assert s["top_functions"][0] == dict(stage="compile", function="jit(_run_chunk)", count=1, seconds=3.0)
+    assert dict(stage="trace", function="_run_chunk", count=2, seconds=2.0) in s["top_functions"]
+    with pytest.raises(SystemExit, match="no process records"):
+        summarize.summarize(str(tmp_path / "empty"))
