@@ -29,9 +29,7 @@ def forward_codes(model, x: Float[Array, "B T Din"], batch_size: int = 1024) -> 
 
     Compiled once per model structure, so every seed of a method reuses one compilation.
     """
-    return np.concatenate(
-        [np.asarray(_codes(model, x[i : i + batch_size])) for i in range(0, len(x), batch_size)]
-    )
+    return map_in_chunks(lambda xb: _codes(model, xb), x, batch_size)
 
 
 def chunk_size(n: int, elements_per_item: int, budget: int = 2**28) -> int:
