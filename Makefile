@@ -10,13 +10,17 @@ PYTEST_ARGS ?= -n 2 --dist loadgroup
 # The checkout's lib/ first on the path, so this checkout's hyla is used even by an environment made elsewhere.
 export PYTHONPATH := $(CURDIR)/lib$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: venv test figures smoke bench sync-notebooks check-notebooks clean clean-cache help
+# The environment of `make test-floors`: pyproject's dependency floors, pinned by tools/floors.txt.
+FLOORS_VENV ?= .venv-floors
+
+.PHONY: venv test test-floors figures smoke bench sync-notebooks check-notebooks clean clean-cache help
 
 help:
 	@echo "make figures            run every notebook at PRESET=$(PRESET) -> figures/"
 	@echo "make figure-fig02       run one notebook (prefix match), e.g. make figure-fig02 PRESET=smoke"
 	@echo "make smoke              run every notebook at preset smoke (seconds each)"
 	@echo "make test               run the test suite (unit tests + notebook smoke runs)"
+	@echo "make test-floors        the test suite at the dependency floors (tools/floors.txt)"
 	@echo "make bench              throughput benchmark"
 	@echo "make sync-notebooks     regenerate notebooks/*.ipynb from their paired .py"
 	@echo "make clean              remove executed notebooks and caches of tools (not the run cache)"
@@ -33,6 +37,14 @@ test: $(PY)
 	@$(PY) -m pytest -q $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	exit $$rc
+
+# The test suite at the dependency floors (jax 0.7.2 = Colab's); builds $(FLOORS_VENV) afresh.
+test-floors:
+	rm -rf $(FLOORS_VENV)
+	$(PYTHON) -m venv $(FLOORS_VENV)
+	$(FLOORS_VENV)/bin/python -m pip install -c tools/floors.txt -e '.[notebooks,test]'
+	$(FLOORS_VENV)/bin/python -m pip list | grep -E -i '^(jax|jaxlib|equinox|optax|jaxtyping|numpy|matplotlib|scikit-learn) '
+	@$(FLOORS_VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
 figures: $(PY)
 	$(PY) -m hyla.reproduce --preset $(PRESET)

@@ -87,7 +87,9 @@ import numpy as np
 
 from hyla import analysis, plotting, runs
 from hyla.provenance import Timer
-from hyla.tasks.raven import RULES
+from hyla.tasks.raven import RULES, rule_index
+
+ADD, DIFF = rule_index("addition"), rule_index("difference")  # the pair the paper compares
 
 # %%
 # Compute: the shared Fig. 4 runs, plus the single-head and number-of-features runs.
@@ -175,7 +177,7 @@ dec = {m: [float(np.mean([r["value"] for r in decode_rows if r["method"] == m an
 print("held-out accuracy:", {m: round(v, 3) for m, v in final_acc.items()}, f"chance {chance:.3f}")
 print("rule decoding accuracy per layer (held-out combinations):",
       {m: [round(v, 3) for v in d] for m, d in dec.items()})
-print(f"cosine(addition, difference) of HYLA mean codes, first seed (panel E): {latent['cos'][5, 6]:.3f}")
+print(f"cosine(addition, difference) of HYLA mean codes, first seed (panel E): {latent['cos'][ADD, DIFF]:.3f}")
 
 # %%
 # Plot.
@@ -208,7 +210,7 @@ ax.set_xticks(range(8), list("ABCDEFGH"))
 ax.set_yticks(range(8), [f"{'ABCDEFGH'[r]} {n}" for r, n in enumerate(RULES)], fontsize=7)
 fig.colorbar(im, ax=ax, label="cosine")
 ax.set_title(f"E: centred per-rule mean codes, HYLA L{L}\ncos(F addition, G difference) = "
-             f"{latent['cos'][5, 6]:.2f}", fontsize=9)
+             f"{latent['cos'][ADD, DIFF]:.2f}", fontsize=9)
 
 ax = axes[1, 1]  # F
 layers = sorted({r["layer"] for r in decode_rows})
@@ -265,7 +267,7 @@ best = max(range(len(layers)), key=lambda i: dec["hyla"][i])
 fig.suptitle(f"Fig. 5 sRAVEN latent codes [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}HYLA held-out "
              f"accuracy {final_acc['hyla']:.3f} (chance {chance:.3f}); HYLA rule decoding best in layer "
              f"{layers[best]} ({dec['hyla'][best]:.2f}, chance 0.125); cos(addition, difference) "
-             f"{latent['cos'][5, 6]:.2f}.\nCodes: every query slot on unpermuted problems, labelled with its own "
+             f"{latent['cos'][ADD, DIFF]:.2f}.\nCodes: every query slot on unpermuted problems, labelled with its own "
              f"rule (the official callback kept only the last slot = the maximum rule index)", fontsize=9)
 fig.tight_layout()
 paths = plotting.save_figure(

@@ -70,7 +70,9 @@ import numpy as np
 
 from hyla import analysis, plotting, runs
 from hyla.provenance import Timer
-from hyla.tasks.raven import RULES
+from hyla.tasks.raven import RULES, rule_index
+
+ADD, DIFF = rule_index("addition"), rule_index("difference")  # the pair the paper compares
 
 # %%
 # Compute: the Fig. 4 runs (from the cache when Fig. 4 has run).
@@ -188,7 +190,7 @@ for j, (m, cos) in enumerate(cos_means.items()):
     ax.grid(False)
     ax.set_xticks(range(8), list("ABCDEFGH"), fontsize=7)
     ax.set_yticks(range(8), list("ABCDEFGH"), fontsize=7)
-    ax.set_title(f"{plotting.method_style(m).label}\nrule-mean cosine, cos(F,G) {cos[5, 6]:.2f}", fontsize=8)
+    ax.set_title(f"{plotting.method_style(m).label}\nrule-mean cosine, cos(F,G) {cos[ADD, DIFF]:.2f}", fontsize=8)
 fig.colorbar(im, ax=ax, fraction=0.046)
 
 K, F = results["hyla"].spec.task_args["num_features"], results["hyla"].spec.task_args["num_values"]
@@ -199,14 +201,14 @@ prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
 fig.suptitle(f"Fig. A8 sRAVEN last-layer codes per rule [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}"
              f"HYLA held-out accuracy {acc:.3f} (chance {F ** -K:.3f});\nsample codes of the same rule "
              f"cosine {within:.2f} vs different rules {between:.2f}; cos(addition, difference) of rule "
-             f"means {cos_means['hyla'][5, 6]:.2f}", fontsize=9)
+             f"means {cos_means['hyla'][ADD, DIFF]:.2f}", fontsize=9)
 paths = plotting.save_figure(
     fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
     provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
                       "within_rule_cosine": within, "between_rule_cosine": between,
                       "summary": f"HYLA held-out accuracy {acc:.3f} (chance {F ** -K:.3f}); sample-code cosine "
                                  f"within rule {within:.2f} vs between rules {between:.2f}; "
-                                 f"cos(addition, difference) of rule means {cos_means['hyla'][5, 6]:.2f}",
+                                 f"cos(addition, difference) of rule means {cos_means['hyla'][ADD, DIFF]:.2f}",
                       "pipeline_check": pipeline, "loadavg": os.getloadavg(),
                       "overrides": {"steps": steps, "num_seeds": num_seeds}})
 print({k: str(v) for k, v in paths.items()})

@@ -27,6 +27,20 @@ def test_logic_query_codes_is_the_query_attending_to_itself():
     np.testing.assert_array_equal(got[2, 1, 0], codes[2, 1, 0, 6, 6])
 
 
+def test_raven_slot_codes_reads_the_query_slot_attending_to_the_bottom_row():
+    """SPEC §E.1: panel p (0..8) holds tokens p*K .. p*K+K-1; the query of slot s is token 8K+s and
+    its code is read where it attends to slot s of panels 7 and 8 (tokens 6K+s and 7K+s)."""
+    B, L, H, K = 2, 3, 4, 3
+    T = 9 * K
+    b, l, h, q, k = np.meshgrid(*map(np.arange, (B, L, H, T, T)), indexing="ij")
+    codes = (((b * 10 + l) * 10 + h) * 100 + q) * 100 + k  # every entry names its own indices
+    got = analysis.raven_slot_codes(codes.astype(float), K)
+    assert got.shape == (B, L, K, H, 2)
+    for bi, li, s, hi, j in np.ndindex(*got.shape):
+        query, key = 8 * K + s, (6 + j) * K + s  # j = 0: panel 7, j = 1: panel 8
+        assert got[bi, li, s, hi, j] == codes[bi, li, hi, query, key]
+
+
 def _model(mixer):
     spec = logic_spec(mixer, num_examples=8, model="smoke")
     return Transformer(spec.model, key=jax.random.key(3))

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from hyla.tasks import SymbolicRaven, ambiguous, ambiguous_fraction, slot_rules
+from hyla.tasks import SymbolicRaven, ambiguous, ambiguous_fraction, rule_index, slot_rules
 
 # ----------------------------------------------------------------------------- references
 
@@ -91,6 +91,9 @@ def batch(task):
 
 def test_rule_names():
     assert SymbolicRaven.RULES == RULE_NAMES
+    assert [rule_index(name) for name in RULE_NAMES] == list(range(8))
+    with pytest.raises(ValueError, match=r"rule must be one of \('constant'.*'distribute_three'\), got 'add'"):
+        rule_index("add")
 
 
 @pytest.mark.parametrize("F", [8, 5])

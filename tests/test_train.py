@@ -110,7 +110,9 @@ def describe(res):
     )
 
 
-out = dict(n_devices=len(jax.devices()), sharded=describe(train(spec, log=None)))
+out = dict(n_devices=len(jax.devices()), sharded=describe(train(spec, log=None)),
+           placement_notes=[hyla.train.Trainer(spec.replace(seeds=s)).placement_note
+                            for s in ((0, 1), (0, 1, 2), (0,))])
 # The same vmapped 2-seed program without sharding (all seeds on one device, one vmapped program:
 # not the one-seed-at-a-time path the trainer takes on a single CPU device).
 hyla.train._seed_sharding = lambda n_seeds: None
@@ -242,6 +244,46 @@ def test_eval_steps():
     assert TRAIN.eval_steps() == [1, 50, 100, 150]
     assert TrainConfig(steps=120, warmup_steps=10, eval_every=50).eval_steps() == [1, 50, 100, 120]
     assert TrainConfig(steps=30, warmup_steps=10, eval_every=1000).eval_steps() == [1, 30]
+    log_spaced = TrainConfig(steps=1000, warmup_steps=10, eval_every=1000, eval_at=[10, 100, 100, 500])
+    assert log_spaced.eval_at == (10, 100, 100, 500)
+    assert log_spaced.eval_steps() == [1, 10, 100, 500, 1000]
+    for bad in [(0,), (151,), (2.5,), (True,)]:
+        with pytest.raises(ValueError, match=r"eval_at=.*allowed: integer steps from 1 to steps=150"):
+            dataclasses.replace(TRAIN, eval_at=bad)
+    # unused, eval_at stays out of the spec's hash: runs cached before it existed keep their keys
+    assert "eval_at" not in LOGIC.to_dict()["train"]
+    with_eval_at = LOGIC.replace(train=dataclasses.replace(TRAIN, eval_at=(3,)))
+    assert with_eval_at.to_dict()["train"]["eval_at"] == (3,) and with_eval_at.key() != LOGIC.key()
+
+
+@pytest.mark.parametrize("spec,field,value,allowed", [
+    (LOGIC, "seq_len", 9, "allowed: seq_len=8"),
+    (LOGIC, "token_dim", 4, "allowed: token_dim=5"),
+    (RAVEN, "seq_len", 16, "allowed: seq_len=18"),
+    (RAVEN, "output_dim", 5, "allowed: both 8"),
+])
+def test_a_model_the_task_cannot_feed_is_refused_before_compute(spec, field, value, allowed, monkeypatch):
+    def no_compute(*args, **kwargs):
+        raise AssertionError("compiled before the model was checked")
+
+    monkeypatch.setattr(jax, "jit", no_compute)
+    bad = spec.replace(model=dataclasses.replace(spec.model, **{field: value}))
+    with pytest.raises(ValueError, match=f"{field}={value}.*{allowed}"):
+        Trainer(bad)
+
+
+def test_eval_at_evaluates_there_without_changing_the_run(logic_run):
+    """Extra evaluation steps split the compiled chunks elsewhere; the batches come from
+    fold_in(key, step), so the history at the common steps and the trained model are unchanged."""
+    res = train(LOGIC.replace(train=dataclasses.replace(TRAIN, eval_at=(3, 20, 75))), log=None)
+    steps = sorted({r["step"] for r in res.records if r["metric"] == "heldout_r2"})
+    assert steps == [1, 3, 20, 50, 75, 100, 150]
+    common = {k: v for k, v in by_key(res.records).items() if k[0] in TRAIN.eval_steps()
+              and k[2] != "train_loss"}  # train_loss: the mean over each chunk's steps
+    want = {k: v for k, v in by_key(logic_run.records).items() if k[2] != "train_loss"}
+    assert common == want
+    for a, b in zip(array_leaves(res.model), array_leaves(logic_run.model)):
+        np.testing.assert_array_equal(a, b)
 
 
 DECAYED = {
@@ -418,6 +460,10 @@ def test_sharded_over_two_devices(two_device_runs):
     assert sharded["n_leaves"] > 0 and sharded["named"] and sharded["seed_spec"]
     assert sharded["device_sets"] == [2]  # every parameter lives on both devices
     assert sharded["shard_rows"] == [1]  # one seed per device
+    # 3 seeds do not split over 2 devices: the run says so (once, at its start) instead of
+    # silently using one device; 2 seeds (sharded) and 1 seed have nothing to say
+    assert info["placement_notes"] == [
+        "", "3 seeds on one of 2 devices: sharding the seeds needs a seed count divisible by 2", ""]
     a, b = by_key(sharded["records"]), by_key(info["unsharded"]["records"])
     assert set(a) == set(b)
     keys = sorted(a)

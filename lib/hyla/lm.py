@@ -178,7 +178,8 @@ class LMObjective(Objective):
         if not cfg.causal:
             raise ValueError("a language model needs causal=True (else it reads the token it predicts)")
         if cfg.seq_len != self.seq_len:
-            raise ValueError(f"model seq_len={cfg.seq_len} but the task produces seq_len={self.seq_len}")
+            raise ValueError(f"model seq_len={cfg.seq_len}; allowed: seq_len={self.seq_len}, "
+                             "the length this task produces")
 
     def predict(self, model, batch, *, key=None, inference=True):
         out, _ = self.forward(model, batch, key=key, inference=inference)

@@ -103,7 +103,8 @@ class LogicObjective(Objective):
         seq_len = self.task_args.get("seq_len", 16)
         num_variables = self.task_args.get("num_variables", 4)
         if cfg.seq_len != seq_len:
-            raise ValueError(f"model seq_len={cfg.seq_len} but the task produces seq_len={seq_len}")
+            raise ValueError(f"model seq_len={cfg.seq_len}; allowed: seq_len={seq_len}, the length of "
+                             f"this fuzzy-logic task's sequences (task seq_len={seq_len})")
         if cfg.token_dim != num_variables + 1 or cfg.output_dim != 1:
             raise ValueError(
                 f"token_dim={cfg.token_dim}, output_dim={cfg.output_dim}; "
@@ -144,7 +145,8 @@ class RavenObjective(Objective):
         k, f = self.num_features, self.task_args.get("num_values", 8)
         if cfg.seq_len != 9 * k:
             raise ValueError(
-                f"model seq_len={cfg.seq_len}; sRAVEN with num_features={k} produces seq_len={9 * k}"
+                f"model seq_len={cfg.seq_len}; allowed: seq_len={9 * k}, the length of the sequences "
+                f"sRAVEN with num_features={k} produces (9 panels x {k} tokens)"
             )
         if cfg.token_dim != f or cfg.output_dim != f:
             raise ValueError(

@@ -46,6 +46,7 @@ class TrainConfig:
     eval_size: int = 2048
     eval_batch_size: int = 512
     log_every: int | None = None  # chunk length (progress line + checkpoint); None: eval_every
+    eval_at: tuple[int, ...] = ()  # more evaluation steps, e.g. log-spaced (each in 1..steps)
 
     def __post_init__(self):
         if self.steps <= 2 * self.warmup_steps:
@@ -58,6 +59,12 @@ class TrainConfig:
                 raise ValueError(f"{name}={getattr(self, name)}; allowed: an integer >= 1")
         if self.warmup_steps < 0:
             raise ValueError(f"warmup_steps={self.warmup_steps}; allowed: an integer >= 0")
+        object.__setattr__(self, "eval_at", tuple(self.eval_at))
+        bad = [t for t in self.eval_at
+               if not isinstance(t, (int, np.integer)) or isinstance(t, bool) or not 1 <= t <= self.steps]
+        if bad:
+            raise ValueError(f"eval_at={self.eval_at} has {bad}; allowed: integer steps from 1 to "
+                             f"steps={self.steps}")
         if self.eval_size % self.eval_batch_size:
             raise ValueError(
                 f"eval_size={self.eval_size} must be a multiple of "
@@ -65,8 +72,10 @@ class TrainConfig:
             )
 
     def eval_steps(self) -> list[int]:
-        """After the first update, every ``eval_every`` updates, and at the end (official)."""
-        return sorted({1, self.steps, *range(self.eval_every, self.steps + 1, self.eval_every)})
+        """After the first update, every ``eval_every`` updates and at the end (official), and at
+        the steps listed in ``eval_at``."""
+        return sorted({1, self.steps, *range(self.eval_every, self.steps + 1, self.eval_every),
+                       *(int(t) for t in self.eval_at)})
 
     def chunk_ends(self) -> list[int]:
         every = self.log_every or self.eval_every
@@ -84,7 +93,10 @@ class RunSpec:
     seeds: tuple[int, ...] = (0,)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if not d["train"]["eval_at"]:  # left out when unused, so earlier runs keep their cache keys
+            del d["train"]["eval_at"]
+        return d
 
     def key(self) -> str:
         """Hash of the full specification and ``NUMERICS_VERSION`` (cache name of the run)."""
@@ -256,6 +268,11 @@ class Trainer:
         # (benchmarks/RESULTS.md). Same compiled function, same numbers per seed.
         self.seeds_one_by_one = (self.sharding is None and jax.default_backend() == "cpu"
                                  and len(spec.seeds) > 1)
+        n_dev, n_seeds = len(jax.devices()), len(spec.seeds)
+        # said once at the start of run(): several devices, but the seeds cannot be split evenly
+        self.placement_note = (
+            f"{n_seeds} seeds on one of {n_dev} devices: sharding the seeds needs a seed count "
+            f"divisible by {n_dev}" if self.sharding is None and n_dev > 1 and n_seeds > 1 else "")
         options = compiler_options() or None
         self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1), compiler_options=options)
         self._eval = jax.jit(self._evaluate, compiler_options=options)
@@ -357,6 +374,8 @@ class Trainer:
             step, records, prev_wall, train_time = self._load(ckpt_dir)
             if log and step < cfg.steps:
                 log(f"[{name or spec.task}] resuming at step {step}/{cfg.steps}")
+        if log and self.placement_note and step < cfg.steps:
+            log(f"[{name or spec.task}] {self.placement_note}")
         evals = set(cfg.eval_steps())
         for end in cfg.chunk_ends():
             if end <= step:

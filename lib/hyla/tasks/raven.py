@@ -66,6 +66,13 @@ class RavenBatch(NamedTuple):
     permutation: Int[Array, "B 3 K"]  # slot s of column c holds original feature permutation[b, c, s]
 
 
+def rule_index(rule: str) -> int:
+    """Index of a rule in ``RULES`` (SPEC §C.2 order), e.g. ``rule_index("addition") == 5``."""
+    if rule not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    return RULES.index(rule)
+
+
 def slot_rules(batch: RavenBatch) -> Int[Array, "B K"]:
     """Rule followed by each query slot s: rules[b, permutation[b, 2, s]]."""
     return jnp.take_along_axis(batch.rules, batch.permutation[:, 2, :], axis=-1)
