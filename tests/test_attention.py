@@ -510,6 +510,7 @@ def test_every_mixer_and_official_name_resolves():
         assert MIXERS[ours] == parts, official
         mha = MultiHeadAttention(D, H, H * DK, H * DV, official, key=jax.random.key(0))
         assert (mha.normalization, mha.value_network) == parts
+        assert mha.attention_dropout == 0.1  # the official default, unless asked otherwise
     assert set(MIXERS.values()) == set(SPEC_TABLE.values())
 
 

@@ -121,3 +121,50 @@ def test_suite_profile_summary_adds_up_the_process_records(tmp_path):
     assert dict(stage="trace", function="_run_chunk", count=2, seconds=2.0) in s["top_functions"]
     with pytest.raises(SystemExit, match="no process records"):
         summarize.summarize(str(tmp_path / "empty"))
+
+
+def test_official_throughput_needs_a_checkout_of_the_official_code(tmp_path, capsys):
+    """The timing itself needs Flax and the official repository (a separate environment, never the
+    test suite's); here only its refusal of bad arguments, before anything is imported or run."""
+    import official_throughput
+
+    with pytest.raises(SystemExit):
+        official_throughput.main(["--official-dir", str(tmp_path)])
+    assert "holds no hyla/experiment.py" in capsys.readouterr().err
+    (tmp_path / "hyla").mkdir()
+    (tmp_path / "hyla" / "experiment.py").write_text("")
+    with pytest.raises(SystemExit):
+        official_throughput.main(["--official-dir", str(tmp_path), "--repeats", "0"])
+    assert "--repeats=0; allowed: an integer >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        official_throughput.main(["--official-dir", str(tmp_path), "--method", "hyla2"])
+    assert "invalid choice: 'hyla2'" in capsys.readouterr().err
+    # refused before touching this process: no empty `wandb` stand-in, no official code on the path
+    assert "wandb" not in sys.modules or sys.modules["wandb"].__spec__ is not None
+    assert str(tmp_path) not in sys.path
+
+
+def test_official_comparison_pairs_alternating_runs(tmp_path, capsys):
+    import official_throughput
+
+    def run(scale, code):
+        return [dict(task=t, method=m, size="paper", seeds=1, steps_per_s=scale * (i + 1), code=code)
+                for i, (t, m) in enumerate((t, m) for t in ("logic", "raven")
+                                           for m in ("softmax", "linear", "hyla"))]
+
+    # ours: 2x, 3x, 4x the official rate in three alternating pairs; a quick-size row is ignored
+    ours = [run(2.0, "ours") + [dict(task="logic", method="hyla", size="quick", seeds=1,
+                                     steps_per_s=1e6)], run(6.0, "ours"), run(4.0, "ours")]
+    official = [run(1.0, "official"), run(2.0, "official"), run(1.0, "official")]
+    path = tmp_path / "runs.json"
+    path.write_text(json.dumps({"ours": ours, "official": official}))
+    rows = official_throughput.main(["--compare", str(path)])
+    assert len(rows) == 6
+    hyla = [r for r in rows if (r["task"], r["method"]) == ("raven", "hyla")][0]
+    # raven hyla: ours 12, 36, 24 (median 24), official 6, 12, 6 (median 6); per pair 2, 3, 4
+    assert hyla["ours"] == 6 * 4.0 and hyla["official"] == 6 * 1.0 and hyla["ratio"] == 4.0
+    assert (hyla["pair_ratio_min"], hyla["pair_ratio_max"]) == (2.0, 4.0)
+    assert "| raven | hyla | 24.00 | 6.00 | 4.00x | 2.00-4.00x |" in capsys.readouterr().out
+    path.write_text(json.dumps({"ours": ours, "official": official[:2]}))
+    with pytest.raises(ValueError, match="as many runs"):
+        official_throughput.main(["--compare", str(path)])

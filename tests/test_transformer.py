@@ -311,6 +311,11 @@ def test_model_config_value_errors(kw, match):
 def test_model_config_resolves_official_mixer_name():
     assert ModelConfig(mixer="linear_hypatt").mixer == "hyla"
     assert ModelConfig(mixer="transformer").mixer == "softmax"
+    assert ModelConfig().attention_dropout == 0.1  # official default, explicit option
+    model = Transformer(ModelConfig(num_layers=1, emb_dim=8, num_heads=2, qk_dim=4, v_dim=4, mlp_dim=8,
+                                    seq_len=4, token_dim=3, output_dim=1, attention_dropout=0.0),
+                        key=jax.random.key(0))
+    assert model.blocks[0].attention.attention_dropout == 0.0
 
 
 def test_layer_norm_value_and_compact_derivative_match_float64_reference():
