@@ -120,7 +120,7 @@ def compare(runs: dict) -> list[dict]:
     the medians over runs, their ratio, and the range of the per-pair ratios.
     """
     def rate(run, task, method):
-        (r,) = [r for r in run if (r["task"], r["method"], r.get("size", "paper"), r.get("seeds", 1))
+        (r,) = [r for r in run if (r["task"], r["method"], r["size"], r["seeds"])
                 == (task, method, "paper", 1)]
         return r["steps_per_s"]
 

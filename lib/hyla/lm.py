@@ -177,9 +177,7 @@ class LMObjective(Objective):
             raise ValueError(f"output_dim={cfg.output_dim}; allowed: None (tied) or {cfg.vocab_size}")
         if not cfg.causal:
             raise ValueError("a language model needs causal=True (else it reads the token it predicts)")
-        if cfg.seq_len != self.seq_len:
-            raise ValueError(f"model seq_len={cfg.seq_len}; allowed: seq_len={self.seq_len}, "
-                             "the length this task produces")
+        self.check_seq_len(cfg, self.seq_len)
 
     def predict(self, model, batch, *, key=None, inference=True):
         out, _ = self.forward(model, batch, key=key, inference=inference)

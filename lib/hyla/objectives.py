@@ -64,6 +64,13 @@ class Objective:
     def check_model(self, cfg: ModelConfig) -> None:
         """Raise ValueError when the model cannot read this task's sequences."""
 
+    @staticmethod
+    def check_seq_len(cfg: ModelConfig, seq_len: int, detail: str = "") -> None:
+        """Raise ValueError unless the model reads sequences of the task's length ``seq_len``."""
+        if cfg.seq_len != seq_len:
+            raise ValueError(f"model seq_len={cfg.seq_len}; allowed: seq_len={seq_len}, the length "
+                             f"this task produces{detail}")
+
     def sample(self, task, key, batch_size: int, split: str):
         return task.sample(key, batch_size, split)
 
@@ -102,9 +109,7 @@ class LogicObjective(Objective):
     def check_model(self, cfg: ModelConfig) -> None:
         seq_len = self.task_args.get("seq_len", 16)
         num_variables = self.task_args.get("num_variables", 4)
-        if cfg.seq_len != seq_len:
-            raise ValueError(f"model seq_len={cfg.seq_len}; allowed: seq_len={seq_len}, the length of "
-                             f"this fuzzy-logic task's sequences (task seq_len={seq_len})")
+        self.check_seq_len(cfg, seq_len)
         if cfg.token_dim != num_variables + 1 or cfg.output_dim != 1:
             raise ValueError(
                 f"token_dim={cfg.token_dim}, output_dim={cfg.output_dim}; "
@@ -143,11 +148,7 @@ class RavenObjective(Objective):
 
     def check_model(self, cfg: ModelConfig) -> None:
         k, f = self.num_features, self.task_args.get("num_values", 8)
-        if cfg.seq_len != 9 * k:
-            raise ValueError(
-                f"model seq_len={cfg.seq_len}; allowed: seq_len={9 * k}, the length of the sequences "
-                f"sRAVEN with num_features={k} produces (9 panels x {k} tokens)"
-            )
+        self.check_seq_len(cfg, 9 * k, f" (9 panels x num_features={k} tokens)")
         if cfg.token_dim != f or cfg.output_dim != f:
             raise ValueError(
                 f"token_dim={cfg.token_dim}, output_dim={cfg.output_dim}; allowed: both {f}"

@@ -268,14 +268,19 @@ class Trainer:
         # (benchmarks/RESULTS.md). Same compiled function, same numbers per seed.
         self.seeds_one_by_one = (self.sharding is None and jax.default_backend() == "cpu"
                                  and len(spec.seeds) > 1)
-        n_dev, n_seeds = len(jax.devices()), len(spec.seeds)
-        # said once at the start of run(): several devices, but the seeds cannot be split evenly
-        self.placement_note = (
-            f"{n_seeds} seeds on one of {n_dev} devices: sharding the seeds needs a seed count "
-            f"divisible by {n_dev}" if self.sharding is None and n_dev > 1 and n_seeds > 1 else "")
         options = compiler_options() or None
         self._chunk = jax.jit(self._run_chunk, donate_argnums=(0, 1), compiler_options=options)
         self._eval = jax.jit(self._evaluate, compiler_options=options)
+
+    @property
+    def placement_note(self) -> str:
+        """What run() says at its start when there are several devices but the seeds cannot be
+        split evenly over them (they then run on one); empty otherwise."""
+        n_dev, n_seeds = len(jax.devices()), len(self.spec.seeds)
+        if self.sharding is not None or n_dev == 1 or n_seeds == 1:
+            return ""
+        return (f"{n_seeds} seeds on one of {n_dev} devices: sharding the seeds needs a seed count "
+                f"divisible by {n_dev}")
 
     def _initial_state(self):
         """(params, optimiser state, static part) at initialisation, seeds stacked."""
@@ -374,8 +379,9 @@ class Trainer:
             step, records, prev_wall, train_time = self._load(ckpt_dir)
             if log and step < cfg.steps:
                 log(f"[{name or spec.task}] resuming at step {step}/{cfg.steps}")
-        if log and self.placement_note and step < cfg.steps:
-            log(f"[{name or spec.task}] {self.placement_note}")
+        note = self.placement_note
+        if log and note and step < cfg.steps:
+            log(f"[{name or spec.task}] {note}")
         evals = set(cfg.eval_steps())
         for end in cfg.chunk_ends():
             if end <= step:

@@ -219,9 +219,7 @@ class AnchorObjective(Objective):
     def check_model(self, cfg):
         seq_len = self.task_args.get("seq_len", 9)
         vocab = self.task_args.get("vocab_size", 201)
-        if cfg.seq_len != seq_len:
-            raise ValueError(f"model seq_len={cfg.seq_len}; allowed: seq_len={seq_len}, "
-                             "the length this task produces")
+        self.check_seq_len(cfg, seq_len)
         if cfg.vocab_size != vocab or cfg.output_dim not in (None, vocab):
             raise ValueError(
                 f"vocab_size={cfg.vocab_size}, output_dim={cfg.output_dim}; allowed: vocab_size="
