@@ -30,6 +30,7 @@ __all__ = [
     "method_style",
     "use_style",
     "save_figure",
+    "save_plot",
     "write_tidy_csv",
     "tidy_rows",
     "mean_sem",
@@ -231,8 +232,7 @@ def save_figure(
         "json": data_dir / f"{name}.{preset}.json",
     }
 
-    fig.savefig(paths["png"], dpi=150, metadata={"Software": None})
-    fig.savefig(paths["pdf"], metadata={"CreationDate": None, "ModDate": None})
+    save_plot(fig, name, out_dir, preset)
     write_tidy_csv(paths["csv"], rows)
 
     seeds = sorted({int(r["seed"]) for r in rows})
@@ -244,6 +244,21 @@ def save_figure(
         extra.setdefault("wall_time_measured", "since import hyla")
     record = provenance(preset, seeds, steps, wall_time_s, extra=extra)
     paths["json"].write_text(json.dumps(record, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    return paths
+
+
+def save_plot(fig, name: str, out_dir: str | os.PathLike, preset: str) -> dict[str, Path]:
+    """Write ``<out_dir>/<name>.png`` (150 dpi) and ``.pdf`` (no timestamps): the images alone.
+
+    ``out_dir`` as in ``save_figure`` (``""``: ``figures/``, ``figures/smoke/`` for the smoke preset).
+    """
+    from .paths import figures_dir
+
+    out = figures_dir(out_dir, preset)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {"png": out / f"{name}.png", "pdf": out / f"{name}.pdf"}
+    fig.savefig(paths["png"], dpi=150, metadata={"Software": None})
+    fig.savefig(paths["pdf"], metadata={"CreationDate": None, "ModDate": None})
     return paths
 
 
