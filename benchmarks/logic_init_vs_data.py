@@ -1,9 +1,9 @@
 """Does HYLA's held-out R² at the fig02 quick cell follow the initial parameters or the batches?
 
 At 1 000 steps HYLA is at the start of a sudden rise, and whether a seed has risen varies a lot from
-seed to seed (benchmarks/RESULTS.md). At the quick cell as SPEC §I.3 measured it (lr 3e-3), this
-script separates the two sources of randomness of a seed (its task split is kept): for seed s it
-trains HYLA three times,
+seed to seed (benchmarks/RESULTS.md). At the quick cell as the official CPU reference measured it
+(lr 3e-3, docs/methods.md#official-cpu-reference), this script separates the two sources of
+randomness of a seed (its task split is kept): for seed s it trains HYLA three times,
 
     same      initial parameters and batch/dropout streams of seed s (as the engine does),
     new_data  the initial parameters of seed s, the batch/dropout streams of seed s + 1000,
@@ -41,7 +41,8 @@ def main(argv=None):
     p.add_argument("--seeds", type=int, default=8, help="seeds 0..N-1 (task split of seed s)")
     p.add_argument("--json", default="", help="write the results here")
     args = p.parse_args(argv)
-    # the quick cell as measured on 2026-11-23: lr 3e-3 (SPEC §I.3), before the quick preset moved to 1e-2
+    # the quick cell as measured on 2026-11-23: lr 3e-3 (docs/methods.md#official-cpu-reference),
+    # before the quick preset moved to 1e-2
     spec = headline_spec("quick", "hyla", train=dataclasses.replace(TRAIN["quick"], lr=3e-3))
     cfg, mcfg = spec.train, spec.model
     objective = make_objective(spec.task, **spec.task_args)

@@ -14,7 +14,7 @@ preset's schedule, ``--first-seed`` moves the seeds.
     # the learning-rate choice (tuning seeds 100-105, disjoint from the figure's)
     PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --seeds 6 --first-seed 100 --lr 6e-3 \
         --json benchmarks/logic_quick_lr_sweep/lr6e-3.json
-    # the earlier quick cell, lr 3e-3 as SPEC §I.3 (the committed files before 2026-11-23 07:00):
+    # the earlier quick cell, lr 3e-3 as docs/methods.md#official-cpu-reference (the committed files before 2026-11-23 07:00):
     PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --lr 3e-3 --seeds 8 --json benchmarks/logic_quick_seeds.json
     PYTHONPATH=lib python benchmarks/logic_quick_seeds.py --lr 3e-3 --seeds 8 --methods hyla \
         --attention-dropout 0 --json benchmarks/logic_quick_seeds_no_dropout.json

@@ -2,10 +2,11 @@
 
 Question: what is the smallest sRAVEN configuration (features K, values F, feature permutation,
 depth, width, learning rate, steps) in which HYLA's advantage over linear attention on held-out rule
-combinations is visible within a few minutes on a 2-core CPU?  SPEC §I.4 measured that a K=2 proxy
-(2 layers, D 64, 8 heads, batch 64, lr 3e-3, 1 000 steps, F=8, permuted) stays near chance for all
-models.  This script tries a handful of configurations, cheapest first, each with HYLA and linear
-attention (softmax where asked), seeds vmapped, and writes
+combinations is visible within a few minutes on a 2-core CPU?  The official CPU reference
+(docs/methods.md#official-cpu-reference) measured that a K=2 proxy (2 layers, D 64, 8 heads, batch
+64, lr 3e-3, 1 000 steps, F=8, permuted) stays near chance for all models.  This script tries a
+handful of configurations, cheapest first, each with HYLA and linear attention (softmax where
+asked), seeds vmapped, and writes
 
 * ``figures/data/raven_cpu_search.csv``: one row per configuration x method (config columns,
   final held-out accuracy / per-feature accuracy as seed means with s.e. and per-seed values,
@@ -43,7 +44,8 @@ from hyla.presets.specs import raven_spec  # noqa: E402
 from hyla.provenance import provenance  # noqa: E402
 from hyla.train import TrainConfig  # noqa: E402
 
-# The CPU model of SPEC §I.4: 2 layers, D 64, 8 heads with d_k = d_v = 4 (as the paper), MLP 128.
+# The CPU proxy of docs/methods.md#official-cpu-reference: 2 layers, D 64, 8 heads with
+# d_k = d_v = 4 (as the paper), MLP 128.
 CPU_MODEL = dict(num_layers=2, emb_dim=64, num_heads=8, qk_dim=32, v_dim=32, mlp_dim=128)
 
 # Cheapest first.  name: (K, F, permute, lr, steps, batch, seeds, methods)

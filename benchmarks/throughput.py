@@ -17,7 +17,7 @@ of this process per step, all threads) is less sensitive to other processes than
 measured right before each configuration, so numbers taken under different machine load can be
 compared; the 1/5/15-minute load average is recorded alongside.
 
-Sizes (SPEC §A.9 for ``paper``; the CPU tier of the notebooks for ``quick``):
+Sizes (docs/methods.md#hyperparameters for ``paper``; the CPU tier of the notebooks for ``quick``):
 
 * logic paper: N=16 (seq_len 16), 2 layers, D 128, 8 heads, qk = v = 16, mlp 256, batch 128
 * logic quick: N=32, 2 layers, D 64, 8 heads, qk = v = 16, mlp 128, batch 64
@@ -76,7 +76,7 @@ BATCH = {"paper": 128, "quick": 64, "smoke": 16}
 WARMUP = {"logic": 100, "raven": 1000}
 
 # Official Flax code on a shared 2-core CPU, batch 128, attention dropout on (the numbers;
-# SPEC §I.1 has more, noisier measurements).
+# docs/methods.md#official-cpu-reference has more, noisier measurements).
 OFFICIAL = {
     ("logic", "paper", "softmax"): 26.0, ("logic", "paper", "linear"): 27.9,
     ("logic", "paper", "hyla"): 18.6,

@@ -28,7 +28,7 @@ def test_logic_query_codes_is_the_query_attending_to_itself():
 
 
 def test_raven_slot_codes_reads_the_query_slot_attending_to_the_bottom_row():
-    """SPEC §E.1: panel p (0..8) holds tokens p*K .. p*K+K-1; the query of slot s is token 8K+s and
+    """docs/methods.md#latent-codes: panel p (0..8) holds tokens p*K .. p*K+K-1; the query of slot s is token 8K+s and
     its code is read where it attends to slot s of panels 7 and 8 (tokens 6K+s and 7K+s)."""
     B, L, H, K = 2, 3, 4, 3
     T = 9 * K

@@ -1,4 +1,5 @@
-"""Attention math of SPEC §A.2–A.5 against explicit numpy references (float64 loops).
+"""Attention math (docs/methods.md#attention-as-a-hypernetwork to #mixer-names) against explicit
+numpy references (float64 loops).
 
 Every reference here is written out in the test (loops over queries, keys and heads); the library
 is never used to check itself.
@@ -33,9 +34,9 @@ EPS = 1e-6
 TINY = dict(num_layers=2, emb_dim=16, num_heads=4, qk_dim=8, v_dim=8, mlp_dim=32, seq_len=8,
             token_dim=5, output_dim=1, mixer="hyla")
 
-# SPEC §A.5, official `sequence_mixer` name -> (attention_norm, target_network); the official
+# docs/methods.md#mixer-names, official `sequence_mixer` name -> (attention_norm, target_network); the official
 # "default" target network is our "linear".
-SPEC_TABLE = {
+OFFICIAL_TABLE = {
     "softmax_attention": ("softmax", "linear"),
     "transformer": ("softmax", "linear"),
     "linear_attention": ("none", "linear"),
@@ -98,7 +99,7 @@ def p64(mha):
 
 
 def head_mats(P):
-    """Per-head matrices in the notation of SPEC §A.1: W^Q_h [dk, D], W^V_h [dv, D], W^O_h [D, dv]."""
+    """Per-head matrices in the notation of docs/methods.md#notation: W^Q_h [dk, D], W^V_h [dv, D], W^O_h [D, dv]."""
     wq = [P["w_query"][:, h, :].T for h in range(H)]
     wk = [P["w_key"][:, h, :].T for h in range(H)]
     wv = [P["w_value"][:, h, :].T for h in range(H)]
@@ -155,7 +156,7 @@ def ref_linear(P, x, a):
 
 
 def ref_mlp(P, x, a, relu=True):
-    """Per-(q,k) generated two-layer network of SPEC §A.4."""
+    """Per-(q,k) generated two-layer network of docs/methods.md#value-networks."""
     _, _, wv, wo = head_mats(P)
     n = x.shape[0]
     out = np.zeros((n, D))
@@ -273,7 +274,7 @@ def test_mlp_value_networks_are_generated_two_layer_networks(mixer, x, bias):
 
 
 def test_mlp_linear_is_not_standard_linear_attention(x, bias):
-    """HYLA − nonlinearity is quadratic in the code, unlike linear attention (SPEC §A.4)."""
+    """HYLA − nonlinearity is quadratic in the code, unlike linear attention (docs/methods.md#value-networks)."""
     lin = make_mha("linear", seed=9)
     mlp = with_params(make_mha("hyla-nonlinearity-rms_head", seed=9), lin)
     o1, _ = lin(jnp.asarray(x), jnp.asarray(bias), inference=True)
@@ -503,15 +504,15 @@ def test_every_mixer_and_official_name_resolves():
     assert len(MIXERS) == 8
     for name in MIXERS:
         assert resolve_mixer(name) == name
-    assert set(OFFICIAL_NAMES) == set(SPEC_TABLE)
-    for official, parts in SPEC_TABLE.items():
+    assert set(OFFICIAL_NAMES) == set(OFFICIAL_TABLE)
+    for official, parts in OFFICIAL_TABLE.items():
         ours = resolve_mixer(official)
         assert ours == OFFICIAL_NAMES[official]
         assert MIXERS[ours] == parts, official
         mha = MultiHeadAttention(D, H, H * DK, H * DV, official, key=jax.random.key(0))
         assert (mha.normalization, mha.value_network) == parts
         assert mha.attention_dropout == 0.1  # the official default, unless asked otherwise
-    assert set(MIXERS.values()) == set(SPEC_TABLE.values())
+    assert set(MIXERS.values()) == set(OFFICIAL_TABLE.values())
 
 
 @pytest.mark.parametrize("bad", ["transformer2", "swiglu_hypatt", "HYLA", ""])

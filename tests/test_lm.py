@@ -141,7 +141,8 @@ def test_fig06_presets():
 
     paper = presets.get("fig06_language_model", "paper")["specs"]["hyla"]
     m, t = paper.model, paper.train
-    # SPEC §D.1 / Table A3: 6 layers, D 512, 8 heads, kqv 64 per head, MLP 2048, batch 256, tied head
+    # paper Table A3 (docs/methods.md#language-modelling): 6 layers, D 512, 8 heads, kqv 64 per
+    # head, MLP 2048, batch 256, tied head
     assert (m.num_layers, m.emb_dim, m.num_heads, m.qk_dim // m.num_heads, m.mlp_dim) == (6, 512, 8, 64, 2048)
     assert t.batch_size == 256 and m.output_dim is None and m.causal and paper.task == "lm"
     for p in presets.PRESETS:

@@ -1,4 +1,4 @@
-"""Losses and metrics of SPEC §A.10 on hand-made batches with numbers computed by hand."""
+"""Losses and metrics (docs/methods.md#losses-and-metrics) on hand-made batches with numbers computed by hand."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_r2_per_sequence_by_hand():
     # pooled: SSE = 9.25, mean(y) = 10/3, SST = (7/3)^2 + (1/3)^2 + (8/3)^2 = 114/9
     pooled = metrics.r2_pooled(jnp.asarray(pred), jnp.asarray(y))
     assert float(pooled) == pytest.approx(1.0 - 9.25 / (114.0 / 9.0), rel=1e-6)
-    # the two definitions differ (SPEC §H.1.16)
+    # the two definitions differ (docs/methods.md#official-code-conventions)
     assert abs(float(got) - float(pooled)) > 0.1
 
 

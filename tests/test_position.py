@@ -1,4 +1,4 @@
-"""Relative-position buckets and bias (SPEC §A.6), against the formula written out with `math`."""
+"""Relative-position buckets and bias (docs/methods.md#relative-positions), against the formula written out with `math`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ EPS_F32 = 2.0**-23  # np.finfo(np.float32).eps
 
 
 def bucket(i: int, j: int, nb: int) -> int:
-    """SPEC §A.6: n = max(i - j, 0), m = nb // 2; n if n < m else the clipped log bucket."""
+    """docs/methods.md#relative-positions: n = max(i - j, 0), m = nb // 2; n if n < m else the clipped log bucket."""
     n = max(i - j, 0)
     m = nb // 2
     if n < m:
@@ -58,8 +58,8 @@ def test_buckets_spot_values():
 def test_buckets_used(t, nb):
     """All n_b buckets are used for n_b in {8, 16}; for n_b in {32, 36} the log branch skips one.
 
-    SPEC §A.6/§G.5 says "all buckets used for T >= n_b"; the T5 formula itself (checked above
-    against the written-out formula) never produces bucket 20 for n_b = 32 and bucket 21 for
+    One might expect "all buckets used for T >= n_b" (the official test checks it at n_b = 8); the T5
+    formula itself (checked above against the written-out formula) never produces bucket 20 for n_b = 32 and bucket 21 for
     n_b = 36, so the claim only holds for the smaller tables.
     """
     used = set(np.unique(relative_position_buckets(t, t, nb)).tolist())

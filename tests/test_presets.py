@@ -1,4 +1,4 @@
-"""The `paper` tier of every figure holds the spec's exact values (SPEC §A.9, §B.4, §C.7, §F)."""
+"""The `paper` tier of every figure holds the paper's exact values (docs/methods.md#hyperparameters, #figures)."""
 
 import jax
 import pytest
@@ -68,7 +68,7 @@ def test_logic_paper_headline_parameter_count():
     assert cfg["heldout_fractions"] == (0.3, 0.5, 0.7)
     spec = cfg["specs"][("hyla", 32, 0.7)]
     model = Transformer(spec.model, key=jax.random.key(0))
-    assert count_parameters(model) == 151_265  # 151 009 + 2*8*(32-16), SPEC §A.9
+    assert count_parameters(model) == 151_265  # 151 009 + 2*8*(32-16), docs/methods.md#hyperparameters
 
 
 def test_shared_runs_have_identical_specs():

@@ -1,4 +1,5 @@
-"""The sRAVEN presets: paper values (SPEC §A.9, §C.7, §F), shared runs, budgets, reference data."""
+"""The sRAVEN presets: paper values (docs/methods.md#hyperparameters, #figures), shared runs,
+budgets, reference data."""
 
 import jax
 import pytest
@@ -30,7 +31,7 @@ def test_paper_base_run_is_the_official_config():
     assert (m.num_layers, m.emb_dim, m.num_heads, m.qk_dim, m.v_dim, m.mlp_dim) == (4, 128, 16, 64, 64, 256)
     assert (m.seq_len, m.token_dim, m.output_dim, m.attention_dropout) == (36, 8, 8, 0.1)
     assert spec.seeds == (0, 1, 2)
-    # SPEC §A.9: 402 824 parameters at width 1, depth 4 (identical for every mixer)
+    # docs/methods.md#hyperparameters: 402 824 parameters at width 1, depth 4 (identical for every mixer)
     assert count_parameters(Transformer(m, key=jax.random.key(0))) == 402_824
 
 
@@ -90,7 +91,8 @@ def test_smoke_is_tiny():
 
 
 def test_gpu_budget_estimate():
-    """At ~100 steps/s (SPEC §I.1 estimate) every gpu figure trains <= 10 minutes beyond Fig. 4's runs."""
+    """At ~100 steps/s (estimate, docs/methods.md#official-cpu-reference) every gpu figure trains
+    <= 10 minutes beyond Fig. 4's runs."""
     fig04 = {s.key() for s in _specs(presets.get("fig04_sraven_scaling", "gpu"))}
     assert sum(s.train.steps for s in _specs(presets.get("fig04_sraven_scaling", "gpu"))) <= 60_000
     for fig in FIGS:

@@ -1,4 +1,4 @@
-"""Fuzzy-logic task (SPEC §B): semantics, splits, sampling, jit/vmap, validation."""
+"""Fuzzy-logic task (docs/methods.md#fuzzy-logic): semantics, splits, sampling, jit/vmap, validation."""
 
 import itertools
 import math

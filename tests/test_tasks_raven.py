@@ -1,4 +1,4 @@
-"""sRAVEN task (SPEC §C): rules by brute force, permutation, tokens, splits, ambiguity."""
+"""sRAVEN task (docs/methods.md#sraven): rules by brute force, permutation, tokens, splits, ambiguity."""
 
 import itertools
 import math
@@ -39,7 +39,7 @@ def row_ok(rule, row, F):
 
 
 def grid_ok(rule, grid, F):
-    """Does a full 3×3 grid (rows) satisfy the rule's definition (SPEC §C.2)?"""
+    """Does a full 3×3 grid (rows) satisfy the rule's definition (docs/methods.md#sraven-rules)?"""
     if rule == "distribute_three":
         first = sorted(int(v) for v in grid[0])
         return len(set(first)) == 3 and all(sorted(int(v) for v in r) == first for r in grid)

@@ -1,4 +1,5 @@
-"""The transformer of SPEC §A.7–A.9: parameter counts, initialisation, block composition."""
+"""The transformer (docs/methods.md#transformer, #initialisation, #hyperparameters): parameter
+counts, initialisation, block composition."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def abstract_model(**kw):
 
 
 def block_formula(D, d, H, nb, mlp):
-    """SPEC §A.9: 2*2D + 3(D d + d) + (d D + D) + H nb + (2 D mlp + mlp + D)."""
+    """docs/methods.md#hyperparameters: 2*2D + 3(D d + d) + (d D + D) + H nb + (2 D mlp + mlp + D)."""
     return 2 * 2 * D + 3 * (D * d + d) + (d * D + D) + H * nb + (2 * D * mlp + mlp + D)
 
 
@@ -93,7 +94,7 @@ def test_per_block_formula(cfg):
 
 
 def kernels_with_fan_in(model, cfg):
-    """(name, array, fan_in) of every kernel, with the fan-ins of SPEC §A.8."""
+    """(name, array, fan_in) of every kernel, with the fan-ins of docs/methods.md#initialisation."""
     D = cfg["emb_dim"]
     out = [("embed_w", model.embed_w, cfg["token_dim"]), ("head_w", model.head_w, D)]
     for i, b in enumerate(model.blocks):

@@ -1,4 +1,5 @@
-"""Latent-code analyses (SPEC §E): extraction, linear probes, 2-D embeddings, per-class similarity.
+"""Latent-code analyses (docs/methods.md#latent-analyses): extraction, linear probes, 2-D
+embeddings, per-class similarity.
 
 The latent code of a (query, key) pair in layer l is the H-vector a_{l, :, q, k}.
 
@@ -65,7 +66,8 @@ def logic_split_codes(model, task, key, size: int, split: str, input_dist: str =
     ``size`` sequences of one fuzzy-logic ``split``.
 
     ``input_dist="fixed_query"`` fixes the query input x_q for every sequence (the official
-    in-training probe's data, SPEC §E.1), so the code varies with the task and the context only.
+    in-training probe's data, docs/methods.md#latent-codes), so the code varies with the task and
+    the context only.
     """
     from hyla.tasks.logic import terms_to_multi_hot
 

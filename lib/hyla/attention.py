@@ -1,4 +1,4 @@
-"""Multi-head attention as a hypernetwork (SPEC §A.2–A.5).
+"""Multi-head attention as a hypernetwork (docs/methods.md#attention-as-a-hypernetwork).
 
 For one sequence X = (x_1..x_T) and head h:
 
@@ -31,7 +31,7 @@ NORMALIZATIONS = ("softmax", "none", "rms_head")
 VALUE_NETWORKS = ("linear", "mlp_relu", "mlp_linear")
 RMS_EPS = 1e-6
 
-# Every mixer of SPEC §A.5 under our names -> (normalisation, value network).
+# Every mixer of docs/methods.md#mixer-names under our names -> (normalisation, value network).
 MIXERS: dict[str, tuple[str, str]] = {
     "softmax": ("softmax", "linear"),
     "linear": ("none", "linear"),
@@ -92,7 +92,7 @@ def normalize_scores(
     normalization: str,
     mask: Bool[Array, "Tq Tk"] | None = None,
 ) -> Float[Array, "H Tq Tk"]:
-    """sigma(S) of SPEC §A.3, with the official masking conventions."""
+    """sigma(S) (docs/methods.md#attention-normalisation), with the official masking conventions."""
     if normalization == "softmax":
         if mask is not None:
             scores = jnp.where(mask, scores, jnp.finfo(scores.dtype).min)
@@ -151,7 +151,7 @@ def apply_value_network(
     values: Float[Array, "Tk H dv"],
     value_network: str,
 ) -> Float[Array, "Tq H dv"]:
-    """Per-head outputs y_{q,h} before the output projection (SPEC §A.4)."""
+    """Per-head outputs y_{q,h} before the output projection (docs/methods.md#value-networks)."""
     if value_network == "linear":
         return jnp.einsum("hqk,khd->qhd", code, values)
     if value_network in ("mlp_relu", "mlp_linear"):

@@ -1,4 +1,5 @@
-"""The hypernetwork view of multi-head attention, written out explicitly (SPEC §A.2, §A.4; Fig. 1, A1).
+"""The hypernetwork view of multi-head attention, written out explicitly (paper Fig. 1, A1;
+docs/methods.md#attention-as-a-hypernetwork, #value-networks).
 
 Float64 numpy references, written independently of ``hyla.attention`` (which uses fused einsums):
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-RMS_EPS = 1e-6  # RMSHead's epsilon (SPEC §A.3)
+RMS_EPS = 1e-6  # RMSHead's epsilon (docs/methods.md#attention-normalisation)
 
 __all__ = [
     "RMS_EPS",

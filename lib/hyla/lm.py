@@ -1,10 +1,11 @@
-"""Byte- or character-level language modelling on an offline corpus (Fig. 6 substitute, SPEC §D).
+"""Byte- or character-level language modelling on an offline corpus (Fig. 6 substitute,
+docs/methods.md#language-modelling).
 
 The paper's Fig. 6 trains ~50M-parameter decoder-only models on C4 for 130B tokens; neither C4 nor
-the repository's WikiText pipeline is reachable offline (SPEC §D.3).  This module trains the same
-three mixers as causal language models on a text file that is available locally -- by default the
-Python documentation that ships with CPython (``pydoc_data.topics``, ~465 000 characters) -- so the
-comparison is qualitative and labelled as a substitute.
+the repository's WikiText pipeline is reachable offline (docs/methods.md#language-modelling).  This
+module trains the same three mixers as causal language models on a text file that is available
+locally -- by default the Python documentation that ships with CPython (``pydoc_data.topics``,
+~465 000 characters) -- so the comparison is qualitative and labelled as a substitute.
 
 * Text -> tokens: ``level="byte"`` (UTF-8 bytes, vocabulary 256, any file) or ``level="char"``
   (one id per distinct character, sorted).  For ASCII text both give the same sequence.

@@ -1,4 +1,4 @@
-"""Losses and metrics of the official runs (SPEC §A.10).
+"""Losses and metrics of the official runs (docs/methods.md#losses-and-metrics).
 
 Fuzzy logic (prediction = output at the query token):
     official R^2 = mean_b [ 1 - (yhat_b - y_b)^2 / var_t(targets_b) ]   (per-sequence baseline)

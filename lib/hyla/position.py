@@ -1,4 +1,4 @@
-"""Unidirectional T5-style relative-position bias (SPEC §A.6).
+"""Unidirectional T5-style relative-position bias (docs/methods.md#relative-positions).
 
 For query i and key j, n = max(i - j, 0) (keys right of the query share bucket 0), m = n_b // 2:
 

@@ -1,4 +1,4 @@
-"""Pre-LN transformer of the official runs (SPEC §A.7–A.9).
+"""Pre-LN transformer of the official runs (docs/methods.md#transformer, #initialisation).
 
     Z = X + Mixer(LN_1(X))        Y = Z + MLP(LN_2(Z))        MLP = Dense -> GELU(tanh) -> Dense
 

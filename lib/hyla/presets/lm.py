@@ -1,13 +1,14 @@
 """Fig. 6 language modelling: softmax vs linear vs HYLA as causal LMs on an offline corpus.
 
-The paper trains ~50M-parameter models on C4 for 130B tokens (SPEC §D.1); that corpus is not
-reachable offline, so every tier here trains on a local text file (default: CPython's
-``pydoc_data.topics``, character level) -- a qualitative substitute, labelled as such.
+The paper trains ~50M-parameter models on C4 for 130B tokens (paper Fig. 6,
+docs/methods.md#language-modelling); that corpus is not reachable offline, so every tier here trains
+on a local text file (default: CPython's ``pydoc_data.topics``, character level) -- a qualitative
+substitute, labelled as such.
 
-* ``quick`` (SPEC §F): 2 layers, D 64, 4 heads (d_k = d_v = 16), MLP 128, seq 64, batch 32,
+* ``quick`` (docs/methods.md#figures): 2 layers, D 64, 4 heads (d_k = d_v = 16), MLP 128, seq 64, batch 32,
   lr 3e-3, 400 steps, 3 vmapped seeds.
-* ``gpu`` (SPEC §F): 4 layers, D 256, 8 heads, seq 128, batch 64, 5 000 steps, 3 seeds.
-* ``paper``: the C4 model as far as known (SPEC §D.1 / Table A3: 6 layers, D 512, 8 heads,
+* ``gpu`` (docs/methods.md#figures): 4 layers, D 256, 8 heads, seq 128, batch 64, 5 000 steps, 3 seeds.
+* ``paper``: the C4 model as far as known (paper Table A3: 6 layers, D 512, 8 heads,
   kqv_dim 64 per head, MLP 2048, batch 256); the corpus is substituted (vocabulary = the corpus's
   characters, not SentencePiece 32k), sequence length 512 and the step count (130B tokens /
   (256 x 512)) are assumptions, lr / wd / warmup follow the repository's WikiText config.

@@ -1,12 +1,13 @@
 """Fuzzy-logic figures: Fig. 1/A1, Fig. 2, Fig. A2, Fig. A3, Table A1 (fuzzy-logic column).
 
-The quick tier follows SPEC §F/§I.3 (D 64, MLP 128, 8 heads with d_k = d_v = 2 as the paper, batch
-64, warmup 50, 1 000 steps, N = 32, 70 % held out, 3 vmapped seeds) except the learning rate: 1e-2
-instead of SPEC §I.3's 3e-3 (the official grid's largest). At 3e-3 HYLA and linear attention are
-not separable in 1 000 steps (24 seeds, benchmarks/logic_quick_seeds_24.json); 1e-2 was chosen
-among {3e-3, 6e-3, 1e-2} on tuning seeds 100-105, disjoint from the figure's, and checked on seeds
-0-23: HYLA - linear +0.083 ± 0.036 (benchmarks/RESULTS.md, "fig02 quick learning rate"). Softmax
-learns fastest early (§I.2).
+The quick tier follows docs/methods.md#figures and #official-cpu-reference (D 64, MLP 128, 8 heads
+with d_k = d_v = 2 as the paper, batch 64, warmup 50, 1 000 steps, N = 32, 70 % held out, 3 vmapped
+seeds) except the learning rate: 1e-2 instead of the 3e-3 of the official CPU reference (the
+official grid's largest). At 3e-3 HYLA and linear attention are not separable in 1 000 steps (24
+seeds, benchmarks/logic_quick_seeds_24.json); 1e-2 was chosen among {3e-3, 6e-3, 1e-2} on tuning
+seeds 100-105, disjoint from the figure's, and checked on seeds 0-23: HYLA - linear +0.083 ± 0.036
+(benchmarks/RESULTS.md, "fig02 quick learning rate"). Softmax learns fastest early
+(docs/methods.md#official-cpu-reference).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _fig02(preset: str) -> dict:
     }[preset]
     grid_train = TRAIN[preset]
     if preset == "gpu":
-        # the headline cell at 25k steps (SPEC §F); the rest of the grid at 5k, not SPEC §F's 10k:
+        # the headline cell at 25k steps (docs/methods.md#figures); the rest of the grid at 5k, not the 10k first planned:
         # measured on one H100, 24 grid runs of 10k steps plus their compilation would take about
         # 10.5 min, over the tier's 10-minute budget (benchmarks/RESULTS.md, "fig02 gpu tier")
         grid_train = TrainConfig(steps=5_000, batch_size=128, lr=3e-3, warmup_steps=100,

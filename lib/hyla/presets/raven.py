@@ -3,11 +3,11 @@
 Every trained run is built by :func:`scaling_spec` (one function, so figures that share a run share
 its spec hash and thus its cache entry):
 
-* ``paper``: SPEC §C.7 / §A.9 exactly -- K = 4 features of F = 8 values, permuted columns, depth 4,
+* ``paper``: docs/methods.md#hyperparameters exactly -- K = 4 features of F = 8 values, permuted columns, depth 4,
   width 1 (D 128, 16 heads, d_k = d_v = 4, MLP 256), batch 128, 156 250 steps (20M problems),
   lr 1e-3, wd 0.1, warmup 1 000, eval 51 200 problems, seeds (0, 1, 2); the Fig. 4 grid
   depth {4, 8, 16} x width {1, 2, 4} x problems {10M, 20M, 40M} (78 125 / 156 250 / 312 500 steps).
-* ``gpu`` (one H100, SPEC §F): the paper's task and model, 15 000 steps (1.9M problems) for the
+* ``gpu`` (one H100, docs/methods.md#figures): the paper's task and model, 15 000 steps (1.9M problems) for the
   Fig. 4 runs, 6 000-step runs for the ablations (Fig. 5C/D, A5, Table A1), 3 seeds vmapped.
 * ``quick`` (2-core CPU): the configuration chosen by the measured search
   ``benchmarks/raven_cpu_search.py`` (see ``QUICK_SEARCH_NOTE``).
@@ -29,7 +29,7 @@ PRESETS = ("smoke", "quick", "gpu", "paper")
 METHODS = ("softmax", "linear", "hyla")
 
 # The paper's Table A1, sRAVEN column: held-out-combination accuracy x 100, mean ± s.e. over 3 seeds
-# (depth 4, width 1, 20M problems; SPEC §F via PAPER-2).  REFERENCE DATA, never our results.
+# (depth 4, width 1, 20M problems; paper Table A1, docs/methods.md#figures).  REFERENCE DATA, never our results.
 PAPER_TABLE_A1_SRAVEN: dict[str, tuple[float, float]] = {
     "softmax": (56.56, 1.05),
     "linear": (56.30, 1.11),
@@ -64,8 +64,8 @@ TASK = {
 # One width unit: (D, heads, per-head d_k = d_v, MLP); width w multiplies D, heads and MLP.
 UNIT = {
     "smoke": (32, 4, 4, 64),
-    "quick": (64, 8, 4, 128),  # the CPU model of SPEC §I.4
-    "gpu": (128, 16, 4, 256),  # SPEC §A.9
+    "quick": (64, 8, 4, 128),  # the CPU proxy of docs/methods.md#official-cpu-reference
+    "gpu": (128, 16, 4, 256),  # docs/methods.md#hyperparameters
     "paper": (128, 16, 4, 256),
 }
 DEPTH = {"smoke": 1, "quick": 2, "gpu": 4, "paper": 4}

@@ -5,14 +5,14 @@ from __future__ import annotations
 from hyla.train import RunSpec, TrainConfig
 from hyla.transformer import ModelConfig
 
-# Fuzzy logic (SPEC §A.9): 2 layers, D 128, 8 heads, d_k = d_v = 2, MLP 256.
+# Fuzzy logic (docs/methods.md#hyperparameters): 2 layers, D 128, 8 heads, d_k = d_v = 2, MLP 256.
 LOGIC_MODELS = {
     "paper": dict(num_layers=2, emb_dim=128, num_heads=8, qk_dim=16, v_dim=16, mlp_dim=256),
     "cpu": dict(num_layers=2, emb_dim=64, num_heads=8, qk_dim=16, v_dim=16, mlp_dim=128),
     "smoke": dict(num_layers=1, emb_dim=32, num_heads=4, qk_dim=8, v_dim=8, mlp_dim=64),
 }
 
-# sRAVEN (SPEC §A.9): depth 4, width w multiplies heads/D/qk/v/MLP; d_k = d_v = 4.
+# sRAVEN (docs/methods.md#hyperparameters): depth 4, width w multiplies heads/D/qk/v/MLP; d_k = d_v = 4.
 def raven_model(depth: int = 4, width: int = 1) -> dict:
     return dict(num_layers=depth, emb_dim=128 * width, num_heads=16 * width, qk_dim=64 * width,
                 v_dim=64 * width, mlp_dim=256 * width)
@@ -24,7 +24,7 @@ RAVEN_MODELS = {
     "smoke": dict(num_layers=2, emb_dim=32, num_heads=4, qk_dim=16, v_dim=16, mlp_dim=64),
 }
 
-# Official training settings (SPEC §A.9, §B.4, §C.7): batch 128, AdamW wd 0.1, attention dropout 0.1.
+# Official training settings (docs/methods.md#hyperparameters, #fuzzy-logic): batch 128, AdamW wd 0.1, attention dropout 0.1.
 LOGIC_PAPER_TRAIN = TrainConfig(steps=50_000, batch_size=128, lr=1e-3, weight_decay=0.1,
                                 warmup_steps=100, eval_every=10_000, eval_size=16_000,
                                 eval_batch_size=500)

@@ -1,4 +1,4 @@
-"""Fuzzy-logic in-context regression task (SPEC §B).
+"""Fuzzy-logic in-context regression task (docs/methods.md#fuzzy-logic).
 
 Variables x ∈ [0,1]^L, Zadeh operators AND = min, OR = max, NOT x = 1 − x.
 A *term* is a full minterm c ∈ {0,1}^L with value
@@ -9,7 +9,7 @@ enumerated in ``itertools.product([0, 1], repeat=L)`` order (index 0 = all negat
 index 2^L − 1 = all positive).  A *task* is a set of K distinct terms combined by OR,
 f(x) = max_{c ∈ task} T_c(x).
 
-Splits (SPEC §B.2; names by meaning, SPEC §H.1):
+Splits (docs/methods.md#fuzzy-logic-splits; names by meaning, docs/methods.md#official-code-conventions):
 
 * the last ⌊2^L · unknown_fraction⌋ terms are *unknown* (never used for training);
 * ``unknown_terms``  = all K-subsets of unknown terms (the paper's negative control,
@@ -138,7 +138,7 @@ def _fixed_inputs(key, seq_len: int, num_variables: int):
 
 
 class FuzzyLogic(ShuffledSplits, eqx.Module):
-    """Fuzzy-logic task family with its splits (SPEC §B); stackable across seeds.
+    """Fuzzy-logic task family with its splits (docs/methods.md#fuzzy-logic); stackable across seeds.
 
     Configuration values are static; split tables and fixed inputs are arrays, so tasks
     with different seeds can be stacked with ``jax.tree.map(lambda *a: jnp.stack(a), *tasks)``

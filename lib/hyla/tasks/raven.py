@@ -1,4 +1,4 @@
-"""Symbolic Raven (sRAVEN) task (SPEC §C).
+"""Symbolic Raven (sRAVEN) task (docs/methods.md#sraven).
 
 A problem is a 3×3 grid of panels, each panel a tuple of K features in {0..F−1}.
 Feature k follows rule r_k along every ROW (3 independent rows; arithmetic mod F):
@@ -53,7 +53,8 @@ RULES = (
     "distribute_three",
 )
 SPLITS = ("train", "heldout_combos")
-_SPLIT_ALIASES = {"heldout_rule_combos": "heldout_combos"}  # SPEC §H.1 spelling
+# the older spelling (docs/methods.md#official-code-conventions)
+_SPLIT_ALIASES = {"heldout_rule_combos": "heldout_combos"}
 
 
 class RavenBatch(NamedTuple):
@@ -67,7 +68,8 @@ class RavenBatch(NamedTuple):
 
 
 def rule_index(rule: str) -> int:
-    """Index of a rule in ``RULES`` (SPEC §C.2 order), e.g. ``rule_index("addition") == 5``."""
+    """Index of a rule in ``RULES`` (the order of docs/methods.md#sraven-rules), e.g.
+    ``rule_index("addition") == 5``."""
     if rule not in RULES:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
     return RULES.index(rule)
@@ -166,7 +168,7 @@ def _validate(num_features, num_values, heldout_fraction) -> None:
 
 
 class SymbolicRaven(ShuffledSplits, eqx.Module):
-    """sRAVEN task family with its splits (SPEC §C); stackable across seeds.
+    """sRAVEN task family with its splits (docs/methods.md#sraven); stackable across seeds.
 
     Measured ambiguity (K=4, F=8, permuted, seed 0, 3 × 4096 problems per split, ``ambiguous``;
     the checker agrees with a pure-Python brute force over whole grids, tests/test_tasks_raven.py):
@@ -176,12 +178,12 @@ class SymbolicRaven(ShuffledSplits, eqx.Module):
       0.22 % ± 0.04 % -- this is the paper's "< 0.5 % ambiguous".
     * ``criterion="any_feature"`` (another correspondence + rule assignment fits the 8 context
       panels and changes at least one answer feature): train 24.2 % ± 0.4 %, held-out 23.9 %.
-      14.3 % already arise under the TRUE correspondence (e.g. difference rows with b ∈ {0, 4}
-      also satisfy addition; distribute-three sets {a, b, a+b} ordered as sums; constant rows of
-      0 and progression+1 rows starting at 1 fit addition) and 12.8 % need a wrong
-      correspondence (``permutation=`` given).  The generator follows SPEC §C.2 exactly, so this
-      is a property of the task: about a quarter of the problems cannot be answered with
-      certainty from the context alone, and all-features accuracy is bounded below 100 %.
+      14.3 % already arise under the TRUE correspondence (e.g. difference rows with b ∈ {0, 4} also
+      satisfy addition; distribute-three sets {a, b, a+b} ordered as sums; constant rows of 0 and
+      progression+1 rows starting at 1 fit addition) and 12.8 % need a wrong correspondence
+      (``permutation=`` given).  The generator follows docs/methods.md#sraven-rules exactly, so this
+      is a property of the task: about a quarter of the problems cannot be answered with certainty
+      from the context alone, and all-features accuracy is bounded below 100 %.
     """
 
     RULES = RULES
@@ -274,7 +276,7 @@ class SymbolicRaven(ShuffledSplits, eqx.Module):
 
 
 # ---------------------------------------------------------------------------------------
-# Ambiguity (SPEC §C.3, §C.6): numpy brute force over feature correspondences.
+# Ambiguity (docs/methods.md#sraven-permutation, #sraven-ambiguity): brute force over feature correspondences.
 # ---------------------------------------------------------------------------------------
 
 CRITERIA = ("any_feature", "all_features")
