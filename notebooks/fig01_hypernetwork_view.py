@@ -68,9 +68,12 @@ num_seeds: int = 0  # seeds per run (vmapped on a GPU); 0 keeps the preset value
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # on Colab: install hyla, keeping Colab's own jax
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
+if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless it is importable
+    import importlib.util
+    if importlib.util.find_spec("hyla") is None:
+        # No --upgrade: pip then keeps every dependency already satisfied, so Colab's own jax stays.
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                        "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
 from hyla import notebook, presets
 

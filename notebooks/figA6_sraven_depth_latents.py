@@ -16,22 +16,18 @@
 #
 # # Fig. A6 / A7 — sRAVEN latent codes of a shallow and a deeper HYLA model
 #
-# **What the figure shows.** The latent codes of Fig. 5 (each query slot's attention scores towards
-# the same slot in the two visible bottom-row panels, one (H × 2) code per layer, read on
-# **unpermuted** problems and labelled with the slot's own rule — not only the last slot as the
-# official callback did, SPEC §E.1) for two HYLA models that differ only in depth. For each model:
-# t-SNE of the first-layer codes coloured by the target value and of the last-layer codes coloured by
-# rule, and the rule-decoding accuracy of every layer (multinomial logistic regression fitted on
-# training combinations, scored on held-out combinations; `decoding_accuracy`) plotted against the
-# relative depth of the layer.
+# The latent codes of Fig. 5 ([methods](../docs/methods.md#latent-codes)) for two HYLA models that
+# differ only in depth: each query slot's attention scores towards the same slot in the two visible
+# bottom-row panels, one (H × 2) code per layer, read on **unpermuted** problems and labelled with the
+# slot's own rule. For each model: t-SNE of the first-layer codes coloured by the target value and of
+# the last-layer codes coloured by rule, and the rule-decoding accuracy of every layer (multinomial
+# logistic regression fitted on training combinations, scored on held-out combinations;
+# [methods](../docs/methods.md#latent-analyses)) against the relative depth of the layer.
 #
-# **What the paper reports** (Figs. A6 / A7, PAPER-2): the codes of depth-4 and depth-16 models;
-# structure by rule emerges in the later layers. No numbers.
+# **The paper** (Figs. A6 / A7, qualitative): the codes of depth-4 and depth-16 models; structure by
+# rule emerges in the later layers.
 #
-# **What each preset can show.** `paper`: depth 4 vs 16 (the Fig. 4 grid runs at 20M problems).
-# `gpu`: depth 4 (the Fig. 4 run) vs depth 8 (one extra HYLA run with the same 15 000-step schedule;
-# depth 16 is too slow for the budget). `quick`: the CPU configuration of Fig. 4 at depth 2 (its HYLA
-# run) vs depth 4 (one extra run). `smoke`: depth 2 vs 3, pipeline only.
+# At `quick` this notebook is a pipeline check: the sRAVEN effects need the paper's data budget.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
@@ -45,9 +41,12 @@ num_seeds: int = 0  # seeds per run (vmapped on a GPU); 0 keeps the preset value
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # on Colab: install hyla, keeping Colab's own jax
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
+if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless it is importable
+    import importlib.util
+    if importlib.util.find_spec("hyla") is None:
+        # No --upgrade: pip then keeps every dependency already satisfied, so Colab's own jax stays.
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                        "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
 from hyla import notebook, presets
 
@@ -58,15 +57,17 @@ notebook.banner(preset, FIGURE)
 
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from hyla import analysis, plotting, runs
+from hyla import analysis, claims, figdata, figures, plotting, runs
 from hyla.provenance import Timer
 from hyla.tasks.raven import RULES
 
+# %% [markdown]
+# ## Compute
+# The shallow HYLA run (shared with Fig. 4) and one deeper HYLA run.
+
 # %%
-# Compute: the shallow HYLA run (shared with Fig. 4) and one deeper HYLA run.
 timer = Timer()
 timer.__enter__()
 results = {d: runs.load_or_train(presets.apply_overrides(s, steps, num_seeds), cache_dir,
@@ -74,8 +75,11 @@ results = {d: runs.load_or_train(presets.apply_overrides(s, steps, num_seeds), c
            for d, s in config["specs"].items()}
 print("load average (1/5/15 min):", os.getloadavg())
 
+# %% [markdown]
+# Latent codes on unpermuted problems, every slot labelled with its own rule; the rule is decoded from
+# each layer's codes of every seed, and the t-SNE uses a fixed random subset of seed 0's held-out codes.
+
 # %%
-# Latent codes on unpermuted problems, every slot with its own rule; decoding per layer.
 SPLITS = ("train", "heldout_combos")
 
 
@@ -115,65 +119,42 @@ for depth, res in results.items():
         res, "hyla", ("heldout_accuracy", "heldout_feature_accuracy"), depth=depth)]
 rows += decode_rows
 timer.__exit__(None, None, None)
-acc = {d: float(np.mean(runs.final_values(r, "heldout_accuracy"))) for d, r in results.items()}
-dec = {d: [float(np.mean([r["value"] for r in decode_rows if r["depth"] == d and r["layer"] == l]))
-           for l in range(1, shown[d]["L"] + 1)] for d in results}
-print("held-out accuracy:", acc, "| decoding per layer:", {d: [round(v, 3) for v in x] for d, x in dec.items()})
+task = results[next(iter(results))].spec.task_args
+arrays = {f"{k}_{d}": v[k] for d, v in shown.items() for k in ("first", "last", "rules", "y")}
+figdata.save(FIGURE, out_dir, preset, rows, arrays=arrays, wall_time_s=timer.elapsed,
+             provenance_extra={"runs": {f"depth {d}": r.spec.key() for d, r in results.items()},
+                               "train_wall_time_s": {f"depth {d}": round(r.wall_time_s, 1)
+                                                     for d, r in results.items()},
+                               "task": {k: task[k] for k in ("num_features", "num_values", "permute_features")},
+                               "rules": list(RULES), "loadavg": os.getloadavg(),
+                               "overrides": {"steps": steps, "num_seeds": num_seeds}})
+
+# %% [markdown]
+# ## Results
+# From the saved data only (`figures/data/figA6_sraven_depth_latents.<preset>.csv` and `.npz`): the
+# paper's claim beside ours, then per depth the held-out accuracy and the rule-decoding accuracy of
+# every layer (mean ± s.e. over seeds).
 
 # %%
-# Plot.
-plotting.use_style()
-depths = list(results)
-fig, axes = plt.subplots(len(depths), 3, figsize=(14, 4.0 * len(depths)), squeeze=False)
-res0 = results[depths[0]]
-F = res0.spec.task_args["num_values"]
-K = res0.spec.task_args["num_features"]
-unperm = "" if res0.spec.task_args["permute_features"] else ", unpermuted"
-for row, d in enumerate(depths):
-    s = shown[d]
-    ax = axes[row, 0]
-    sc = ax.scatter(s["first"][:, 0], s["first"][:, 1], s=5, c=s["y"], cmap="viridis", vmin=0, vmax=F - 1)
-    fig.colorbar(sc, ax=ax, label="target value")
-    ax.set_title(f"depth {d}: layer 1 codes by target value", fontsize=9)
-    ax = axes[row, 1]
-    for r, name in enumerate(RULES):
-        sel = s["rules"] == r
-        ax.scatter(s["last"][sel, 0], s["last"][sel, 1], s=5, color=plt.get_cmap("tab10")(r),
-                   label=f"{'ABCDEFGH'[r]} {name}")
-    ax.set_title(f"depth {d}: layer {s['L']} codes by rule", fontsize=9)
-    if row == 0:
-        ax.legend(fontsize=6, markerscale=2.5, loc="best")
-    for ax in axes[row, :2]:
-        ax.set_xticks([]), ax.set_yticks([])
-gs = axes[0, 2].get_gridspec()
-for ax in axes[:, 2]:
-    ax.remove()
-ax = fig.add_subplot(gs[:, 2])
-for j, d in enumerate(depths):
-    L = shown[d]["L"]
-    v = np.array([[r["value"] for r in decode_rows if r["depth"] == d and r["layer"] == l]
-                  for l in range(1, L + 1)])
-    mean, sem = plotting.mean_sem(v, axis=1)
-    plotting.band(ax, np.arange(1, L + 1) / L, mean, sem, "hyla", label=f"HYLA depth {d}",
-                  linestyle=["-", "--", ":"][j % 3])
-ax.axhline(1 / 8, color="0.5", ls=":", lw=1, label="chance")
-ax.set_xlabel("relative depth of the layer (layer / depth)")
-ax.set_ylabel("rule decoding accuracy (held-out combos)")
-ax.set_title("rule decoded from the code, per layer", fontsize=9)
-ax.legend(fontsize=7)
+data = figdata.load(FIGURE, preset, out_dir)
+print(claims.report(claims.evaluate(data)))
+print()
+for d in data.unique("depth", "decoding_accuracy"):
+    print(f"depth {d}: held-out accuracy {np.mean(data.values('heldout_accuracy', depth=d)):.3f}; "
+          "rule decoding per layer", "  ".join(
+              "{:.3f} ± {:.3f}".format(*plotting.mean_sem(data.values("decoding_accuracy", depth=d, layer=l)))
+              for l in data.unique("layer", "decoding_accuracy", depth=d)))
 
-steps_done = res0.spec.train.steps
-pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
-prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
-fig.suptitle(f"Fig. A6/A7 sRAVEN HYLA codes vs depth [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}\n"
-             + "; ".join(f"depth {d}: held-out accuracy {acc[d]:.3f}, last-layer rule decoding "
-                         f"{dec[d][-1]:.2f}" for d in depths) + " (chance 0.125)", fontsize=9)
-fig.tight_layout()
-paths = plotting.save_figure(
-    fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-    provenance_extra={"runs": {f"depth {d}": r.spec.key() for d, r in results.items()},
-                      "train_wall_time_s": {f"depth {d}": round(r.wall_time_s, 1) for d, r in results.items()},
-                      "heldout_accuracy": acc, "decoding_accuracy_per_layer": dec,
-                      "pipeline_check": pipeline, "loadavg": os.getloadavg(),
-                      "overrides": {"steps": steps, "num_seeds": num_seeds}})
-print({k: str(v) for k, v in paths.items()})
+# %%
+fig, paths = figures.render(FIGURE, data, out_dir)  # hyla/figures/figA6_sraven_depth_latents.py
+
+# %% [markdown]
+# ## Choices and deviations
+# * Depths per preset: `paper` compares depth 4 with 16 (the Fig. 4 grid runs at 20M problems); `gpu`
+#   depth 4 (the Fig. 4 run) with 8 (one extra HYLA run with the same 15 000-step schedule; depth 16 is
+#   too slow for the budget); `quick` the CPU configuration of Fig. 4 at depth 2 (its HYLA run) with 4
+#   (one extra run); `smoke` depth 1 with 2, pipeline only.
+# * Every slot is labelled with its own rule, where the official callback kept only the last slot,
+#   whose rule is the largest rule index of the problem ([methods](../docs/methods.md#latent-codes)).
+# * Chance for rule decoding is one in eight rules; the t-SNE panels show one seed, the decoding curve
+#   all seeds.

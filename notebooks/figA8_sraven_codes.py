@@ -16,29 +16,19 @@
 #
 # # Fig. A8 — sRAVEN: attention-score samples per rule and their similarities
 #
-# **What the figure shows.** The raw latent codes behind Fig. 5: for a query slot of the missing panel,
-# its attention scores (after the mixer's normalisation) towards the same slot in the two visible
-# bottom-row panels, for every head, in the last layer — read on **unpermuted** problems from
-# training and held-out rule combinations (so every rule appears), each slot labelled with its own
-# rule (the official callback kept only
-# the last slot, whose rule is the maximum rule index of the problem; SPEC §E.1).
+# The raw latent codes behind Fig. 5 ([methods](../docs/methods.md#latent-codes)): for a query slot of
+# the missing panel, its attention scores (after the mixer's normalisation) towards the same slot in the
+# two visible bottom-row panels, for every head, in the last layer. They are read on **unpermuted**
+# problems of the training and held-out rule combinations, so that every rule appears, each slot
+# labelled with its own rule ([methods](../docs/methods.md#sraven-rules)). Top row: HYLA's mean code of
+# each rule (heads × the two keys). Bottom: individual HYLA sample codes grouped by rule, the cosine
+# similarity between them (centred; blocks on the diagonal mean that codes of one rule are alike), and
+# the cosine similarity of the per-rule mean codes for softmax attention, linear attention and HYLA.
 #
-# * **Top row** — the mean code of each rule (heads × the two keys), HYLA.
-# * **Bottom left** — individual sample codes, grouped by rule (each row one slot of one problem;
-#   columns = head × key).
-# * **Bottom middle** — cosine similarity between those samples (centred codes), grouped by rule:
-#   blocks on the diagonal mean that codes of the same rule are alike.
-# * **Bottom right** — cosine similarity of the per-rule mean codes (centred) for softmax attention,
-#   linear attention and HYLA.
+# **The paper** (Fig. A8, qualitative): samples of attention scores per rule; related rules (addition
+# and difference) share codes.
 #
-# **What the paper reports** (Fig. A8, PAPER-2): samples of attention scores per rule; related rules
-# (addition / difference) share codes. No numbers.
-#
-# **Presets.** The models are the Fig. 4 runs (shared cache entries): `gpu` (K = 4, depth 4,
-# 15 000 steps), `paper` (20M problems), `quick` (the CPU configuration of Fig. 4; structure is only
-# expected where held-out accuracy is well above chance — the title says so), `smoke` (pipeline).
-# With the quick tier's F = 4 values, progression +2 and progression −2 generate identical rows
-# (+2 ≡ −2 mod 4), so rules C and E cannot be told apart there.
+# At `quick` this notebook is a pipeline check: the sRAVEN effects need the paper's data budget.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
@@ -52,9 +42,12 @@ num_seeds: int = 0  # seeds per run (vmapped on a GPU); 0 keeps the preset value
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # on Colab: install hyla, keeping Colab's own jax
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
+if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless it is importable
+    import importlib.util
+    if importlib.util.find_spec("hyla") is None:
+        # No --upgrade: pip then keeps every dependency already satisfied, so Colab's own jax stays.
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                        "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
 from hyla import notebook, presets
 
@@ -65,25 +58,29 @@ notebook.banner(preset, FIGURE)
 
 import os
 
-import matplotlib.pyplot as plt
 import numpy as np
 
-from hyla import analysis, plotting, runs
+from hyla import analysis, claims, figdata, figures, runs
 from hyla.provenance import Timer
-from hyla.tasks.raven import RULES, rule_index
+from hyla.tasks.raven import RULES
 
-ADD, DIFF = rule_index("addition"), rule_index("difference")  # the pair the paper compares
+# %% [markdown]
+# ## Compute
+# The models are the Fig. 4 runs (shared cache entries, no extra training).
 
 # %%
-# Compute: the Fig. 4 runs (from the cache when Fig. 4 has run).
 timer = Timer()
 timer.__enter__()
 results = {m: runs.load_or_train(presets.apply_overrides(s, steps, num_seeds), cache_dir, name=m)
            for m, s in config["specs"].items()}
 print("load average (1/5/15 min):", os.getloadavg())
 
-# %%
+# %% [markdown]
 # Last-layer codes of every query slot on unpermuted problems of both splits (seed 0 of each method).
+# The official callback kept only the last slot, whose rule is the largest rule index of the problem;
+# here every slot is labelled with its own rule ([methods](../docs/methods.md#latent-codes)).
+
+# %%
 
 
 def slot_codes(res, n, split="heldout_combos", chunk=1024):
@@ -119,7 +116,7 @@ centred = samples - hy.reshape(len(hy), -1).mean(0)
 unit = centred / (np.linalg.norm(centred, axis=1, keepdims=True) + 1e-12)
 sample_cos = unit @ unit.T
 
-# within-rule vs between-rule similarity of the samples (a summary for the title and the CSV)
+# within-rule vs between-rule similarity of the samples (a summary for the CSV)
 same = sample_rules[:, None] == sample_rules[None, :]
 off = ~np.eye(len(sample_rules), dtype=bool)
 within, between = float(sample_cos[same & off].mean()), float(sample_cos[~same].mean())
@@ -146,69 +143,44 @@ for name, v in (("sample_cosine_within_rule", within), ("sample_cosine_between_r
 timer.__exit__(None, None, None)
 print(f"HYLA sample cosine: within rule {within:.3f}, between rules {between:.3f}")
 
-# %%
-# Plot.
-plotting.use_style()
-fig = plt.figure(figsize=(16, 8.5))
-gs = fig.add_gridspec(2, 1, height_ratios=[0.8, 1.2], hspace=0.35)
-top = gs[0].subgridspec(1, 8, wspace=0.15)
-vmax = np.nanmax(np.abs(mean_codes))
-for r in range(len(RULES)):
-    ax = fig.add_subplot(top[0, r])
-    ax.imshow(mean_codes[r], cmap="RdBu_r", vmin=-vmax, vmax=vmax, aspect="auto")
-    ax.grid(False)
-    ax.set_xticks([0, 1], ["p7", "p8"], fontsize=7)
-    ax.set_yticks(range(0, H, max(1, H // 4)))
-    if r == 0:
-        ax.set_ylabel("head")
-    ax.set_title(f"{'ABCDEFGH'[r]} {RULES[r]}", fontsize=8)
-    if not np.any(hy_rules == r):
-        ax.text(0.5, 0.5, "no samples", transform=ax.transAxes, ha="center", fontsize=7)
-bottom = gs[1].subgridspec(1, 2 + len(cos_means), wspace=0.35, width_ratios=[1.2, 1.2] + [0.8] * len(cos_means))
-ax = fig.add_subplot(bottom[0, 0])
-ax.imshow(samples, cmap="RdBu_r", aspect="auto", vmin=-np.abs(samples).max(), vmax=np.abs(samples).max(),
-          interpolation="nearest")
-ax.grid(False)
-bounds = np.flatnonzero(np.diff(sample_rules)) + 0.5
-for b in bounds:
-    ax.axhline(b, color="k", lw=0.6)
-mids = [np.mean(np.flatnonzero(sample_rules == r)) for r in np.unique(sample_rules)]
-ax.set_yticks(mids, ["ABCDEFGH"[r] for r in np.unique(sample_rules)])
-ax.set_xlabel("head × key (p7, p8)")
-ax.set_title(f"HYLA sample codes ({n_per} per rule)", fontsize=9)
-ax = fig.add_subplot(bottom[0, 1])
-ax.imshow(sample_cos, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
-ax.grid(False)
-for b in bounds:
-    ax.axhline(b, color="k", lw=0.5), ax.axvline(b, color="k", lw=0.5)
-ax.set_xticks(mids, ["ABCDEFGH"[r] for r in np.unique(sample_rules)])
-ax.set_yticks(mids, ["ABCDEFGH"[r] for r in np.unique(sample_rules)])
-ax.set_title(f"sample cosine (centred): within {within:.2f}, between {between:.2f}", fontsize=9)
-for j, (m, cos) in enumerate(cos_means.items()):
-    ax = fig.add_subplot(bottom[0, 2 + j])
-    im = ax.imshow(cos, cmap="RdBu_r", vmin=-1, vmax=1)
-    ax.grid(False)
-    ax.set_xticks(range(8), list("ABCDEFGH"), fontsize=7)
-    ax.set_yticks(range(8), list("ABCDEFGH"), fontsize=7)
-    ax.set_title(f"{plotting.method_style(m).label}\nrule-mean cosine, cos(F,G) {cos[ADD, DIFF]:.2f}", fontsize=8)
-fig.colorbar(im, ax=ax, fraction=0.046)
+task = results["hyla"].spec.task_args
+figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
+             arrays={"samples": samples, "sample_rules": sample_rules, "sample_cosine": sample_cos},
+             provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
+                               "within_rule_cosine": within, "between_rule_cosine": between,
+                               "task": {k: task[k] for k in ("num_features", "num_values", "permute_features")},
+                               "hyla_heldout_accuracy": float(np.mean(runs.final_values(results["hyla"],
+                                                                                        "heldout_accuracy"))),
+                               "samples_per_rule": n_per, "loadavg": os.getloadavg(),
+                               "overrides": {"steps": steps, "num_seeds": num_seeds}})
 
-K, F = results["hyla"].spec.task_args["num_features"], results["hyla"].spec.task_args["num_values"]
-unperm = "" if results["hyla"].spec.task_args["permute_features"] else ", unpermuted"
-acc = float(np.mean(runs.final_values(results["hyla"], "heldout_accuracy")))
-pipeline = preset == "smoke" or (preset == "quick" and not config["quick_shows_effect"])
-prefix = "pipeline check: effect needs the gpu preset — " if pipeline else ""
-fig.suptitle(f"Fig. A8 sRAVEN last-layer codes per rule [{preset}, K={K}, F={F}{unperm}, {steps_done} steps]: {prefix}"
-             f"HYLA held-out accuracy {acc:.3f} (chance {F ** -K:.3f});\nsample codes of the same rule "
-             f"cosine {within:.2f} vs different rules {between:.2f}; cos(addition, difference) of rule "
-             f"means {cos_means['hyla'][ADD, DIFF]:.2f}", fontsize=9)
-paths = plotting.save_figure(
-    fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-    provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
-                      "within_rule_cosine": within, "between_rule_cosine": between,
-                      "summary": f"HYLA held-out accuracy {acc:.3f} (chance {F ** -K:.3f}); sample-code cosine "
-                                 f"within rule {within:.2f} vs between rules {between:.2f}; "
-                                 f"cos(addition, difference) of rule means {cos_means['hyla'][ADD, DIFF]:.2f}",
-                      "pipeline_check": pipeline, "loadavg": os.getloadavg(),
-                      "overrides": {"steps": steps, "num_seeds": num_seeds}})
-print({k: str(v) for k, v in paths.items()})
+# %% [markdown]
+# ## Results
+# From the saved data only (`figures/data/figA8_sraven_codes.<preset>.csv` and `.npz`): the paper's
+# claim beside ours, HYLA's held-out accuracy, and the cosine of the addition and difference mean codes
+# for every method.
+
+# %%
+data = figdata.load(FIGURE, preset, out_dir)
+print(claims.report(claims.evaluate(data)))
+task = data.extra["task"]
+print(f"\nHYLA held-out accuracy {data.extra['hyla_heldout_accuracy']:.3f} "
+      f"(chance {task['num_values'] ** -task['num_features']:.3f})")
+for m in data.unique("method", "rule_mean_code_cosine"):
+    cos = data.values("rule_mean_code_cosine", method=m, rule_a="addition", rule_b="difference")[0]
+    print(f"{m:8s} cos(addition, difference) of the rule mean codes {cos:+.2f}")
+
+# %%
+fig, paths = figures.render(FIGURE, data, out_dir)  # hyla/figures/figA8_sraven_codes.py
+
+# %% [markdown]
+# ## Choices and deviations
+# * Presets: the models are the Fig. 4 runs: `gpu` (K = 4, depth 4, 15 000 steps), `paper` (20M
+#   problems), `quick` (the CPU configuration of Fig. 4, where structure is expected only where the
+#   held-out accuracy is well above chance) and `smoke` (pipeline).
+# * With the quick tier's F = 4 values, progression +2 and progression −2 generate identical rows
+#   (+2 ≡ −2 mod 4), so rules C and E cannot be told apart there.
+# * Codes are centred (the mean code over all slots removed) before any cosine, so that a code shared
+#   by every rule does not make all rules look alike.
+# * Samples: a fixed number per rule drawn with a fixed seed from seed 0's codes; the cosine matrices
+#   of the rule means use all slots.

@@ -118,9 +118,8 @@ def test_tuple_of_types_and_callable_allowed():
 
 def test_colab_links_point_at_the_notebook():
     url = notebook.colab_url("fig02_fuzzy_logic.ipynb")
-    assert url == (
-        "https://colab.research.google.com/github/hyla-companion/hyla/blob/main/notebooks/fig02_fuzzy_logic.ipynb"
-    )
+    org, repo = notebook.github_repo(notebook.repository_url())  # pyproject's Repository (tests/test_colab.py)
+    assert url == f"https://colab.research.google.com/github/{org}/{repo}/blob/main/notebooks/fig02_fuzzy_logic.ipynb"
     assert url in notebook.colab_badge("fig02_fuzzy_logic.ipynb")
     assert "Open In Colab" in notebook.colab_badge("x.ipynb")
 

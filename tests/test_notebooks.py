@@ -231,18 +231,6 @@ def _smoke_param(path: Path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", [_smoke_param(p) for p in NOTEBOOKS])
-def test_smoke_run(path, kernel_env):
-    out_dir = kernel_env / "figures"
-    _execute(path, kernel_env / path.name, {"preset": "smoke", "out_dir": str(out_dir)})
-    name = path.stem
-    for produced in (out_dir / f"{name}.png", out_dir / "data" / f"{name}.smoke.csv", out_dir / "data" / f"{name}.smoke.json"):
-        assert produced.is_file(), f"{path.name} at preset=smoke did not write {produced.relative_to(out_dir)}"
-    header = (out_dir / "data" / f"{name}.smoke.csv").read_text().splitlines()[0].split(",")
-    assert header[:5] == ["method", "seed", "step", "metric", "value"]
-
-
-@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS[:1], ids=IDS[:1])
 def test_misspelled_parameter_fails(path, kernel_env):
     from papermill.exceptions import PapermillExecutionError
@@ -254,3 +242,30 @@ def test_misspelled_parameter_fails(path, kernel_env):
             {"presett": "smoke", "preset": "smoke", "out_dir": str(kernel_env / "figures")},
         )
     assert "presett" in str(err.value.evalue), err.value.evalue
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", [_smoke_param(p) for p in NOTEBOOKS])
+def test_smoke_run_then_replot_is_pixel_identical(path, kernel_env):
+    """The figure drawn after compute equals the one `--replot` draws from the saved data alone."""
+    import shutil
+
+    import matplotlib.image
+
+    from hyla import figures
+
+    out_dir = kernel_env / "figures"
+    _execute(path, kernel_env / path.name, {"preset": "smoke", "out_dir": str(out_dir)})
+    name = path.stem
+    for produced in (out_dir / f"{name}.png", out_dir / "data" / f"{name}.smoke.csv",
+                     out_dir / "data" / f"{name}.smoke.json"):
+        assert produced.is_file(), f"{path.name} at preset=smoke did not write {produced.relative_to(out_dir)}"
+    header = (out_dir / "data" / f"{name}.smoke.csv").read_text().splitlines()[0].split(",")
+    assert header[:5] == ["method", "seed", "step", "metric", "value"]
+    replot_dir = kernel_env / "replot"
+    shutil.copytree(out_dir / "data", replot_dir / "data")
+    assert figures.replot("smoke", [name], str(replot_dir)) == 0
+    after_compute = matplotlib.image.imread(out_dir / f"{name}.png")
+    replotted = matplotlib.image.imread(replot_dir / f"{name}.png")
+    assert after_compute.shape == replotted.shape, f"{name}: replot has another size"
+    assert (after_compute == replotted).all(), f"{name}: replot differs from the notebook's figure"

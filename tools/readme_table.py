@@ -1,128 +1,180 @@
-"""Rebuild the README's figure table from the provenance files in figures/data/.
+"""Generate the README's tables and docs/results.md from the saved figure data in figures/data/.
 
-Every row comes from `figures/data/<name>.<preset>.json` (written by `hyla.plotting.save_figure`):
-its `extra.paper` and `extra.summary` lines, the preset, the device and the wall time.  The gpu tier
-is shown where it exists (its PNG/PDF replace the quick tier's; both tiers' data stay), else quick.  Usage: `python tools/readme_table.py [--check]`.
+    python tools/readme_table.py            # rewrite the tables between their markers
+    python tools/readme_table.py --check    # exit 1 when README.md or docs/results.md differ from the data
+
+"What reproduces": the verdicts of ``hyla.claims.CLAIMS``, computed by ``hyla.claims.evaluate`` from
+the tier shown in figures/ (the largest tier with data, ``hyla.figdata.available_presets``): in the
+README each figure's headline claim (its first), in docs/results.md every claim; figures without a
+claim follow. The gallery: per figure its thumbnail, notebook, tier, device and wall time (from the
+provenance JSON). Nothing is typed by hand: every number comes from figures/data/ (``make readme``).
 """
 
 from __future__ import annotations
 
-import json
+import argparse
+import difflib
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- figures:start -->", "<!-- figures:end -->"
-ORDER = ("gpu", "quick", "paper", "smoke")
-
-# Where a notebook wrote no one-line "paper"/"summary": what the paper reports (reference text) and
-# which metric of the figure's CSV summarises our measurement (mean over seeds at the last step).
-FALLBACK = {
-    "fig01_hypernetwork_view": ("MHA = linear hypernetwork (exact identity); HYLA = per-(q,k) MLP",
-                                ("identity_max_abs_error", "hyla_mlp_max_abs_error")),
-    "fig03_sraven_task": ("330 rule combinations, 248 / 82 split, < 0.5 % ambiguous", None),
-    "fig04_sraven_scaling": ("held-out accuracy at 20M problems, depth 4: HYLA 69.1, softmax 56.6, "
-                             "linear 56.3 (%)", ("heldout_accuracy",)),
-    "fig05_sraven_latents": ("codes cluster by rule; addition ≈ difference; rules decodable OOD",
-                             ("decoding_accuracy",)),
-    "figA2_logic_latents": ("t-SNE of codes clusters by term", ("probe_f1",)),
-    "figA3_logic_metrics": ("in-distribution differences small; unknown-term R² ≲ 0",
-                            ("train_r2", "heldout_r2", "unknown_terms_r2")),
-    "figA4_sraven_training": ("training loss curves per model", ("train_loss",)),
-    "figA5_sraven_heldout_fraction": ("accuracy falls as more combinations are held out",
-                                      ("heldout_accuracy",)),
-    "figA6_sraven_depth_latents": ("deeper models: codes structured by rule", ("decoding_accuracy",)),
-    "figA8_sraven_codes": ("related rules share codes", None),
-    "tabA1_logic_ablations": ("Table A1 fuzzy logic (R²×100): HYLA 81.1, softmax 63.3, linear 59.9",
-                              ("heldout_r2",)),
-    "tabA1_sraven_ablations": ("Table A1 sRAVEN (acc. %): HYLA 69.1, softmax 56.6, linear 56.3",
-                               ("heldout_accuracy",)),
-}
-
-
-def measured(name: str, preset: str, metrics) -> str:
-    """Mean over seeds (and settings) at each method's last step, from the figure's CSV."""
-    import csv
-    from collections import defaultdict
-
-    path = ROOT / "figures" / "data" / f"{name}.{preset}.csv"
-    if not metrics or not path.exists():
-        return "—"
-    rows = list(csv.DictReader(path.open()))
-    parts = []
-    for metric in metrics:
-        last: dict[str, int] = {}
-        vals: dict[str, list[float]] = defaultdict(list)
-        for r in rows:
-            if r["metric"] == metric:
-                last[r["method"]] = max(last.get(r["method"], -1), int(float(r["step"])))
-        for r in rows:
-            if r["metric"] == metric and int(float(r["step"])) == last[r["method"]]:
-                try:
-                    vals[r["method"]].append(float(r["value"]))
-                except ValueError:
-                    pass
-        if vals:
-            parts.append(f"{metric}: " + ", ".join(
-                f"{m} {sum(v) / len(v):.3g}" for m, v in vals.items() if v))
-    return "; ".join(parts) or "—"
-
-
-def rows() -> list[str]:
+if str(ROOT / "lib") not in sys.path:
     sys.path.insert(0, str(ROOT / "lib"))
-    from hyla.notebook import colab_badge
 
-    best: dict[str, tuple[str, dict]] = {}
-    for p in sorted((ROOT / "figures" / "data").glob("*.json")):
-        parts = p.name[: -len(".json")].rsplit(".", 1)
-        if len(parts) != 2 or parts[1] not in ORDER:
+from hyla import claims, figdata  # noqa: E402
+
+MARKERS = {
+    "claims": ("<!-- claims:start -->", "<!-- claims:end -->"),
+    "gallery": ("<!-- gallery:start -->", "<!-- gallery:end -->"),
+    "all_claims": ("<!-- all-claims:start -->", "<!-- all-claims:end -->"),
+}
+# which marked tables each generated file holds
+FILES = {"README.md": ("claims", "gallery"), "docs/results.md": ("all_claims",)}
+GALLERY_COLUMNS = 4
+
+
+def figure_names(data_dir: Path) -> list[str]:
+    """Every figure with data in ``data_dir`` or a claim in ``CLAIMS``, sorted."""
+    names = {c.figure for c in claims.CLAIMS}
+    for tier in figdata.TIER_ORDER:
+        names.update(p.name[: -len(f".{tier}.csv")] for p in data_dir.glob(f"*.{tier}.csv"))
+    return sorted(names)
+
+
+def shown(name: str, data_dir: Path) -> figdata.FigureData | None:
+    """The data of the tier figures/ shows for ``name`` (the largest with data), or None."""
+    tiers = figdata.available_presets(name, data_dir)
+    return figdata.load(name, tiers[0], data_dir.parent) if tiers else None
+
+
+def tier(data: figdata.FigureData | None) -> str:
+    """``gpu, H100`` / ``quick, CPU``: the preset and the device of the provenance JSON."""
+    if data is None:
+        return "—"
+    dev = data.provenance.get("device", {})
+    if dev.get("platform") == "cpu":
+        where = "CPU"
+    else:
+        kind = str(dev.get("device_kind") or dev.get("platform") or "?")
+        words = [w for w in kind.split() if w.lower() not in ("nvidia", "tesla")]
+        where = words[0] if words else kind
+    return f"{data.preset}, {where}"
+
+
+def label(name: str, names: list[str]) -> str:
+    """``fig02`` for ``fig02_fuzzy_logic``; ``tabA1 logic`` where the prefix is shared."""
+    parts = name.split("_")
+    shared = sum(n.split("_")[0] == parts[0] for n in names) > 1
+    return " ".join(parts[:2]) if shared and len(parts) > 1 else parts[0]
+
+
+def _cell(text: object) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def claims_table(data_dir: Path, headline_only: bool = True) -> list[str]:
+    """Rows figure | claim | paper | ours | tier | verdict; each figure's first claim, or all."""
+    names = figure_names(data_dir)
+    out = ["| figure | claim | paper | ours | tier | verdict |", "| --- | --- | --- | --- | --- | --- |"]
+    unclaimed = []
+    for name in names:
+        if not claims.claims_for(name):
+            unclaimed.append(name)
             continue
-        name, preset = parts
-        rec = json.loads(p.read_text())
-        if name not in best or ORDER.index(preset) < ORDER.index(best[name][0]):
-            best[name] = (preset, rec)
-    out = ["| figure | | paper reports | we measured | preset | device | wall time | Colab |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for name, (preset, rec) in sorted(best.items()):
-        extra = rec.get("extra", {})
-        dev = rec.get("device", {})
-        device = str(dev.get("device_kind") or "?")
-        if dev.get("platform") == "cpu":
-            device = f"CPU, {dev.get('cpu_count')} cores"
-        wall = rec.get("wall_time_s")
-        thumb = f"[<img src='figures/{name}.png' width='160'>](figures/{name}.png)"
-        nb = ROOT / "notebooks" / f"{name}.ipynb"
-        badge = colab_badge(nb.name) if nb.exists() else ""
-        cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
-        paper, metrics = FALLBACK.get(name, ("—", None))
-        summary = extra.get("summary") or measured(name, preset, metrics)
-        if str(extra.get("pipeline_check")) == "True":
-            summary = "pipeline check (effect needs the gpu preset): " + summary
-        out.append(
-            f"| `{name}` | {thumb} | {cell(extra.get('paper', paper))} | "
-            f"{cell(summary)} | {preset} | {cell(device)} | "
-            f"{'—' if wall is None else f'{wall / 60:.1f} min'} | {badge} |"
-        )
+        data = shown(name, data_dir)
+        verdicts = claims.evaluate(data if data is not None else figdata.FigureData(name, "—", [], {}, {}))
+        for v in verdicts[:1] if headline_only else verdicts:
+            note = "" if v.expected or v.verdict == "not run at this tier" else " (not expected at this tier)"
+            out.append(f"| {_cell(label(name, names))} | {_cell(v.claim.text)} | {_cell(v.paper_str())} | "
+                       f"{_cell(v.ours_str())} | {tier(data)} | {v.verdict}{note} |")
+    for name in unclaimed:
+        out.append(f"| {_cell(label(name, names))} | no quantitative claim | — | — | "
+                   f"{tier(shown(name, data_dir))} | — |")
     return out
 
 
-def main() -> int:
-    readme = ROOT / "README.md"
-    text = readme.read_text()
-    if START not in text or END not in text:
-        print(f"README.md lacks the markers {START} / {END}", file=sys.stderr)
-        return 1
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = head + START + "\n" + "\n".join(rows()) + "\n" + END + tail
-    if "--check" in sys.argv:
-        if new != text:
-            print("README figure table is out of date: run python tools/readme_table.py")
+def all_claims_table(data_dir: Path) -> list[str]:
+    return claims_table(data_dir, headline_only=False)
+
+
+def gallery(data_dir: Path) -> list[str]:
+    cells = []
+    for name in figure_names(data_dir):
+        data = shown(name, data_dir)
+        png = data_dir.parent / f"{name}.png"
+        parts = []
+        if png.is_file():
+            parts.append(f'<img src="figures/{name}.png" width="180">')  # GitHub links it to the image
+        parts.append(f"[{name}](notebooks/{name}.ipynb)")
+        if data is None:
+            parts.append("not run yet")
+        else:
+            wall = data.provenance.get("wall_time_s")
+            wall = "" if wall is None else f", {wall / 60:.1f} min"
+            parts.append(f"{tier(data)}{wall}")
+        cells.append("<br>".join(_cell(p) for p in parts))
+    cells += [""] * (-len(cells) % GALLERY_COLUMNS)
+    out = ["|" + " |" * GALLERY_COLUMNS, "|" + " --- |" * GALLERY_COLUMNS]
+    for i in range(0, len(cells), GALLERY_COLUMNS):
+        out.append("| " + " | ".join(cells[i:i + GALLERY_COLUMNS]) + " |")
+    return out
+
+
+def visible_length(markdown: str) -> int:
+    """Characters a reader sees: without comments, HTML tags, link targets and link definitions."""
+    text = re.sub(r"<!--.*?-->", "", markdown, flags=re.S)
+    text = re.sub(r"<br>", " ", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"^\[[^\]]+\]: \S+$", "", text, flags=re.M)
+    text = re.sub(r"!\[([^\]]*)\](\([^)]*\)|\[[^\]]*\])", r"\1", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return len(text)
+
+
+def render(text: str, data_dir: Path, keys=("claims", "gallery")) -> str:
+    """``text`` with the marked tables ``keys`` regenerated; ``ValueError`` when a marker is missing."""
+    tables = {"claims": claims_table, "gallery": gallery, "all_claims": all_claims_table}
+    for key in keys:
+        start, end = MARKERS[key]
+        if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
+            raise ValueError(f"needs one {start} ... {end} pair")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = head + start + "\n" + "\n".join(tables[key](data_dir)) + "\n" + end + tail
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if a file is out of date")
+    parser.add_argument("--root", default=str(ROOT), help="the folder holding README.md and docs/results.md")
+    parser.add_argument("--data", default=str(ROOT / "figures" / "data"), help="the figure data folder")
+    args = parser.parse_args(argv)
+    root, data_dir = Path(args.root), Path(args.data)
+    status = 0
+    for rel, keys in FILES.items():
+        path = root / rel
+        text = path.read_text(encoding="utf-8")
+        try:
+            new = render(text, data_dir, keys)
+        except ValueError as err:
+            print(f"{path}: {err}", file=sys.stderr)
             return 1
-        return 0
-    readme.write_text(new)
-    print(f"wrote {len(rows()) - 2} figure rows")
-    return 0
+        if args.check:
+            if new != text:
+                diff = difflib.unified_diff(text.splitlines(), new.splitlines(), rel, "from figures/data",
+                                            n=0, lineterm="")
+                print("\n".join(list(diff)[:40]), file=sys.stderr)
+                print(f"{rel}'s tables differ from figures/data: run make readme", file=sys.stderr)
+                status = 1
+            else:
+                print(f"{rel}'s tables agree with figures/data")
+            continue
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+        print(f"wrote {path}: {len(new)} characters")
+    return status
 
 
 if __name__ == "__main__":

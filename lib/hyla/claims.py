@@ -329,6 +329,41 @@ CLAIMS: list[Claim] = [
     Claim("tabA1_sraven_ablations", "HYLA > HYLA − RMSHead + softmax, held-out accuracy",
           "heldout_accuracy", "hyla", "hyla-rms_head+softmax", paper={"a": 0.6913, "b": 0.3821},
           expected_at=_SCALE),
+    # Ext. 1 (Zhang et al. 2024, Fig. 2; Zhang et al. 2025, complexity control): init rate γ, σ = D^-γ
+    Claim("ext01_init_rate", "(4,3) held-out accuracy, both unseen: largest γ > γ 0.5",
+          "heldout_accuracy", {"init_rate": MAX}, {"init_rate": 0.5},
+          where={"panel": "init_rate_sweep", "method": "softmax"},
+          paper_text="small init infers, standard init memorises", expected_at=("quick", "gpu", "paper")),
+    Claim("ext01_init_rate", "Fig. 2, shallowest: (4,3) inferential, largest γ > γ 0.5",
+          "heldout_accuracy", {"init_rate": MAX}, {"init_rate": 0.5},
+          where={"panel": "phase_diagram", "method": "softmax", "depth": MIN},
+          paper_text="γ 0.8 inferential (2 layers)", expected_at=("gpu", "paper")),
+    Claim("ext01_init_rate", "Fig. 2, shallowest: (4,3) symmetric, γ 0.5 > largest γ",
+          "heldout_symmetric_accuracy", {"init_rate": 0.5}, {"init_rate": MAX},
+          where={"panel": "phase_diagram", "method": "softmax", "depth": MIN},
+          paper_text="γ 0.5 symmetric (2 layers)", expected_at=("gpu", "paper")),
+    Claim("ext01_init_rate", "(4,3) held-out accuracy at γ 0.5: weight decay 1 > 0.01",
+          "heldout_accuracy", {"weight_decay": 1.0}, {"weight_decay": 0.01},
+          where={"panel": "weight_decay", "init_rate": 0.5},
+          paper_text="large weight decay infers", expected_at=("gpu", "paper")),
+    # Ext. 2 (Zhang et al. 2022: attention infers the latent posterior, error decreasing in L). The
+    # right-parameters rows have one row per length (seed 0, a `sem` column over sequences): min_seeds=1.
+    Claim("ext02_exchangeability", "softmax CME error: log-log slope in L ≈ −1/2 ± 0.05",
+          "analytic_cme_l1_to_bayes_predictive", "softmax", op="≈", bound=-0.5, tol=0.05,
+          where={"panel": "right_parameters"}, stat="loglog_slope", x="length", min_seeds=1,
+          paper_text="error decreasing in L"),
+    Claim("ext02_exchangeability", "learned softmax: TV at longest L < at shortest",
+          "learned_posterior_tv", {"method": "softmax", "length": MAX},
+          {"method": "softmax", "length": MIN}, op="<", where={"panel": "learned"},
+          paper_text="error decreasing in L", expected_at=("quick", "gpu", "paper")),
+    Claim("ext02_exchangeability", "learned linear: TV at longest L < at shortest",
+          "learned_posterior_tv", {"method": "linear", "length": MAX},
+          {"method": "linear", "length": MIN}, op="<", where={"panel": "learned"},
+          paper_text="error decreasing in L", expected_at=("quick", "gpu", "paper")),
+    Claim("ext02_exchangeability", "learned HYLA: TV at longest L < at shortest",
+          "learned_posterior_tv", {"method": "hyla", "length": MAX},
+          {"method": "hyla", "length": MIN}, op="<", where={"panel": "learned"},
+          paper_text="error decreasing in L", expected_at=("quick", "gpu", "paper")),
 ]
 
 # Further numbers the paper states (s.e. of Table A1 entries), which notebook prose may quote.
@@ -336,5 +371,9 @@ QUOTED: dict[str, tuple[float, ...]] = {
     "fig02_fuzzy_logic": (81.13, 7.77, 63.28, 2.31, 59.89, 5.22, 81.1, 63.3, 59.9, 0.81, 0.63, 0.60),
     "fig04_sraven_scaling": (69.13, 1.90, 56.56, 1.05, 56.30, 1.11, 69.1, 56.6, 56.3),
     "tabA1_logic_ablations": (81.13, 7.77, 63.28, 2.31, 59.89, 5.22, 68.93, 5.10),
-    "tabA1_sraven_ablations": (69.13, 1.90, 56.56, 1.05, 56.30, 1.11, 38.21, 2.98),
+    "tabA1_sraven_ablations": (69.13, 1.90, 56.56, 1.05, 56.30, 1.11, 38.21, 2.98, 59.01, 2.50, 62.53,
+                               5.73, 56.54, 0.21, 56.33, 1.41),
+    # Zhang et al. 2024: γ 0.5 the usual fan-in scale; Fig. 2's representative 2-layer models, γ 0.5
+    # (symmetric) and γ 0.8 (inferential)
+    "ext01_init_rate": (0.5, 0.8),
 }

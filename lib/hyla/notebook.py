@@ -8,43 +8,93 @@ overrides after it. The next cell does::
 
 so a misspelled name (``-p presett smoke``, which papermill only warns about) or a bad value stops the
 notebook before any compute, with a message naming the parameter and what is allowed.
+
+The Colab links come from one setting, ``[project.urls] Repository`` in ``pyproject.toml`` (read from
+the checkout, else from the installed package's metadata): ``repository_url()``; ``COLAB_ORG`` and
+``COLAB_REPO`` are derived from it. To point the badges at a fork, edit that URL and run
+``make sync-notebooks`` and ``make readme``.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import inspect
 import os
 import sys
 from typing import Any, Mapping
+from urllib.parse import urlparse
 
 __all__ = [
     "COLAB_ORG",
     "COLAB_REPO",
     "COLAB_BRANCH",
+    "repository_url",
     "Range",
     "capture_parameters",
     "check_parameters",
     "colab_url",
     "colab_badge",
+    "github_repo",
     "in_colab",
     "banner",
 ]
 
-# The GitHub organisation / repository / branch the "Open in Colab" badges point to.
-COLAB_ORG = "hyla-companion"
-COLAB_REPO = "hyla"
+# The branch the "Open in Colab" badges open; the organisation and repository come from
+# ``repository_url()`` (module attributes ``COLAB_ORG`` / ``COLAB_REPO``, computed on first use).
 COLAB_BRANCH = "main"
 
 # Names IPython puts into a notebook's namespace.
 _IPYTHON_NAMES = frozenset({"In", "Out", "get_ipython", "exit", "quit", "open"})
 
 
+@functools.lru_cache(maxsize=1)
+def repository_url() -> str:
+    """``[project.urls] Repository`` of pyproject.toml in a checkout, else of the installed ``hyla``."""
+    from .paths import repo_root
+
+    root = repo_root()
+    if root is not None:
+        import tomllib
+
+        with open(root / "pyproject.toml", "rb") as f:
+            url = tomllib.load(f).get("project", {}).get("urls", {}).get("Repository")
+        if url:
+            return str(url).strip()
+    from importlib import metadata
+
+    try:
+        entries = metadata.metadata("hyla").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        entries = []
+    for entry in entries:
+        label, _, url = entry.partition(",")
+        if label.strip().lower() == "repository" and url.strip():
+            return url.strip()
+    raise LookupError("no Repository URL: neither a checkout's pyproject.toml nor an installed hyla has one")
+
+
+def github_repo(url: str) -> tuple[str, str]:
+    """``(organisation, repository)`` of a ``https://github.com/<org>/<repo>`` URL."""
+    parsed = urlparse(url)
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.netloc.lower() not in ("github.com", "www.github.com") or len(parts) != 2:
+        raise ValueError(f"Colab opens notebooks from GitHub: expected https://github.com/<org>/<repo>, got {url!r}")
+    org, repo = parts
+    return org, repo[: -len(".git")] if repo.endswith(".git") else repo
+
+
+def __getattr__(name: str) -> str:
+    if name in ("COLAB_ORG", "COLAB_REPO"):
+        org, repo = github_repo(repository_url())
+        return org if name == "COLAB_ORG" else repo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def colab_url(filename: str) -> str:
     """The Colab URL that opens ``notebooks/<filename>`` from GitHub."""
-    return (
-        f"https://colab.research.google.com/github/{COLAB_ORG}/{COLAB_REPO}/blob/{COLAB_BRANCH}/notebooks/{filename}"
-    )
+    org, repo = github_repo(repository_url())
+    return f"https://colab.research.google.com/github/{org}/{repo}/blob/{COLAB_BRANCH}/notebooks/{filename}"
 
 
 def colab_badge(filename: str) -> str:

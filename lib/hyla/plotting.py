@@ -312,3 +312,11 @@ def band(
     (line,) = ax.plot(x, mean, **kwargs)
     ax.fill_between(x, mean - sem, mean + sem, color=style.color, alpha=alpha, linewidth=0)
     return line
+
+
+def sraven_setting(task: Mapping[str, Any] | None) -> str:
+    """``"K=2, F=4, unpermuted, "`` from a saved sRAVEN task (``extra["task"]``); ``""`` if not saved."""
+    if not task:
+        return ""
+    unperm = "" if task["permute_features"] else ", unpermuted"
+    return f"K={task['num_features']}, F={task['num_values']}{unperm}, "

@@ -71,7 +71,8 @@ def git_info() -> dict[str, Any]:
 
 def device_info() -> dict[str, Any]:
     """The accelerator JAX runs on: kind, platform, count, plus the host's CPU count."""
-    info: dict[str, Any] = {"cpu_count": os.cpu_count(), "machine": platform.machine(), "os": platform.system()}
+    info: dict[str, Any] = {"cpu_count": os.cpu_count(), "machine": platform.machine(), "os": platform.system(),
+                            **cpu_model()}
     try:
         import jax
 
@@ -85,6 +86,20 @@ def device_info() -> dict[str, Any]:
     except Exception as err:  # noqa: BLE001 - provenance must never break a figure
         info.update(device_kind=None, platform=None, device_count=0, error=f"{type(err).__name__}: {err}")
     return info
+
+
+def cpu_model() -> dict[str, Any]:
+    """The host CPU's model name and its vector extensions (XLA:CPU compiles for them, so two CPUs
+    with other extensions can round differently); {} where /proc/cpuinfo is not readable."""
+    try:
+        text = open("/proc/cpuinfo", encoding="utf-8").read()
+    except OSError:
+        return {}
+    fields = dict(line.split(":", 1) for line in text.splitlines()[:40] if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = fields.get("flags", "").split()
+    return {"cpu_model": fields.get("model name"),
+            "cpu_vector_extensions": sorted(f for f in flags if f.startswith(("avx", "amx", "fma")))}
 
 
 def package_versions(packages: Iterable[str] = PACKAGES) -> dict[str, str | None]:
