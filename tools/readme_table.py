@@ -28,10 +28,12 @@ MARKERS = {
     "claims": ("<!-- claims:start -->", "<!-- claims:end -->"),
     "gallery": ("<!-- gallery:start -->", "<!-- gallery:end -->"),
     "all_claims": ("<!-- all-claims:start -->", "<!-- all-claims:end -->"),
+    "paper_cost": ("<!-- paper-cost:start -->", "<!-- paper-cost:end -->"),
 }
 # which marked tables each generated file holds
-FILES = {"README.md": ("claims", "gallery"), "docs/results.md": ("all_claims",)}
+FILES = {"README.md": ("claims", "gallery", "paper_cost"), "docs/results.md": ("all_claims",)}
 GALLERY_COLUMNS = 4
+NOT_EXPECTED = " †"  # the paper's effect needs more than this tier trains (Claim.expected_at)
 
 
 def figure_names(data_dir: Path) -> list[str]:
@@ -85,13 +87,37 @@ def claims_table(data_dir: Path, headline_only: bool = True) -> list[str]:
         data = shown(name, data_dir)
         verdicts = claims.evaluate(data if data is not None else figdata.FigureData(name, "—", [], {}, {}))
         for v in verdicts[:1] if headline_only else verdicts:
-            note = "" if v.expected or v.verdict == "not run at this tier" else " (not expected at this tier)"
+            note = "" if v.expected or v.verdict == "not run at this tier" else NOT_EXPECTED
             out.append(f"| {_cell(label(name, names))} | {_cell(v.claim.text)} | {_cell(v.paper_str())} | "
                        f"{_cell(v.ours_str())} | {tier(data)} | {v.verdict}{note} |")
     for name in unclaimed:
         out.append(f"| {_cell(label(name, names))} | no quantitative claim | — | — | "
                    f"{tier(shown(name, data_dir))} | — |")
     return out
+
+
+def paper_cost(data_dir: Path) -> list[str]:
+    """Per figure: the paper preset's runs (each shared run counted once, in the first figure that
+    needs it) and their estimated H100 GPU-hours (``hyla.runlist.estimate_s``)."""
+    from hyla import presets, runlist
+
+    per: dict[str, list] = {}
+    for run in runlist.collect(presets.figures(), "paper"):
+        est = runlist.estimate_s(run.spec, "h100")
+        n, hours, unknown = per.setdefault(run.figures[0], [0, 0.0, 0])
+        per[run.figures[0]] = [n + 1, hours + (est or 0.0) / 3600, unknown + (est is None)]
+    cells = []
+    for name, (n, hours, unknown) in per.items():
+        cost = "not estimated" if unknown == n else _gpu_h(hours) + ("+" if unknown else "")
+        cells.append(f"{label(name, list(per))} ({n} run{'s' * (n > 1)}) {cost}")
+    total = sum(h for _, h, _ in per.values())
+    return ["**Estimated**, not measured, H100 GPU-hours per figure's paper sweep (the benchmark's "
+            "steps/s scaled to each run's size; `+`: some runs not estimated): "
+            + "; ".join(cells) + f"; all: {_gpu_h(total)}+."]
+
+
+def _gpu_h(hours: float) -> str:
+    return f"{hours:.0f}" if hours >= 10 else f"{hours:.2g}"
 
 
 def all_claims_table(data_dir: Path) -> list[str]:
@@ -107,12 +133,7 @@ def gallery(data_dir: Path) -> list[str]:
         if png.is_file():
             parts.append(f'<img src="figures/{name}.png" width="180">')  # GitHub links it to the image
         parts.append(f"[{name}](notebooks/{name}.ipynb)")
-        if data is None:
-            parts.append("not run yet")
-        else:
-            wall = data.provenance.get("wall_time_s")
-            wall = "" if wall is None else f", {wall / 60:.1f} min"
-            parts.append(f"{tier(data)}{wall}")
+        parts.append("not run yet" if data is None else tier(data))
         cells.append("<br>".join(_cell(p) for p in parts))
     cells += [""] * (-len(cells) % GALLERY_COLUMNS)
     out = ["|" + " |" * GALLERY_COLUMNS, "|" + " --- |" * GALLERY_COLUMNS]
@@ -134,7 +155,8 @@ def visible_length(markdown: str) -> int:
 
 def render(text: str, data_dir: Path, keys=("claims", "gallery")) -> str:
     """``text`` with the marked tables ``keys`` regenerated; ``ValueError`` when a marker is missing."""
-    tables = {"claims": claims_table, "gallery": gallery, "all_claims": all_claims_table}
+    tables = {"claims": claims_table, "gallery": gallery, "all_claims": all_claims_table,
+              "paper_cost": paper_cost}
     for key in keys:
         start, end = MARKERS[key]
         if text.count(start) != 1 or text.count(end) != 1 or text.index(start) > text.index(end):
