@@ -18,6 +18,11 @@ from unittest import mock
 
 import pytest
 
+try:  # submitit's logger binds sys.stderr when first imported: import it before a test captures
+    import submitit  # noqa: F401  (stderr, or its handler writes to a closed capture buffer later)
+except ImportError:
+    pass
+
 from hyla import executors, presets, reproduce, runlist, runs
 from hyla.presets.specs import logic_spec
 from hyla.train import RunSpec, TrainConfig

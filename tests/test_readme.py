@@ -59,7 +59,9 @@ def test_check_fails_on_a_changed_table(tmp_path, capsys):
             start, end = TOOL.MARKERS[key]
             head, rest = text.split(start, 1)
             table, tail = rest.split(end, 1)
-            changed = table.replace(" | ", " | 9", 1)   # one typed-in change to one cell
+            # one typed-in change: a cell of a table, or a digit of a generated sentence
+            changed = (table.replace(" | ", " | 9", 1) if " | " in table else
+                       re.sub(r"\d", lambda m: "8" if m.group() != "8" else "9", table, count=1))
             assert changed != table
             (root / rel).write_text(head + start + changed + end + tail, encoding="utf-8")
             assert TOOL.main(["--check", *args]) == 1, f"{rel} {start}: a changed cell passed --check"
