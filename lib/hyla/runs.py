@@ -3,16 +3,39 @@
 ``load_or_train(spec)`` returns the finished run from the cache when it exists, resumes a run that
 was cut off from its last checkpoint, and otherwise trains it from scratch.  So re-running a
 notebook, or another figure that needs the same run, does not train twice.
+
+The cache never lies (docs/methods.md#training-loop):
+
+* checkpoints are crash-consistent: a run killed at any moment resumes to the numbers of an
+  uninterrupted run (``hyla.train``, "checkpoints");
+* a damaged checkpoint, or a folder holding another spec's run, raises :class:`CorruptRunError`
+  naming the run, its folder and the ways out; it is never resumed from;
+* one process trains a run folder at a time: a second process on the same spec waits and then
+  loads the finished run (``wait=False``: raises :class:`RunLockedError` naming the holder);
+* a run whose loss or parameters stopped being finite is recorded as diverged, never as done, and
+  ``load_or_train`` raises :class:`DivergedRunError` (``allow_diverged=True``: returns it marked).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import time
 
 from hyla import paths
+from hyla.checkpoint import (
+    CorruptRunError,
+    DivergedRunError,
+    RunLockedError,
+    diverged_seeds,
+    is_finished,
+    read_progress,
+    read_state_bytes,
+)
 from hyla.train import RunResult, RunSpec, Trainer
+
+__all__ = ["CorruptRunError", "DivergedRunError", "RunLockedError", "enable_compilation_cache",
+           "run_dir", "status", "is_cached", "load_or_train", "load_or_train_all", "tidy",
+           "final_values", "analysis_key"]
 
 
 def enable_compilation_cache(path: str = "", cache_dir: str = "") -> str | None:
@@ -37,33 +60,64 @@ def run_dir(spec: RunSpec, cache_dir: str = "") -> str:
     return os.path.join(paths.cache_dir(cache_dir), f"{spec.task}-{spec.key()}")
 
 
+def status(spec: RunSpec, cache_dir: str = "", name: str = "") -> str:
+    """What the cache holds for ``spec``: "missing", "partial" (resumable), "done", "diverged" or
+    "corrupt" (``load_or_train`` would raise CorruptRunError). Reads only; trains nothing."""
+    d, name = run_dir(spec, cache_dir), name or spec.task
+    try:
+        prog = read_progress(d, spec, name)
+        while prog is not None:
+            try:
+                if "state_sha256" in prog:
+                    read_state_bytes(d, prog, name)
+                else:  # a format-1 checkpoint has no checksum: read it as the spec's state
+                    Trainer(spec)._load(d, prog, name)
+                break
+            except CorruptRunError:
+                again = read_progress(d, spec, name)  # a writer may have moved on meanwhile
+                if again == prog:
+                    raise
+                prog = again
+    except CorruptRunError:
+        return "corrupt"
+    if prog is None:
+        return "missing"
+    if diverged_seeds(prog):
+        return "diverged"
+    return "done" if is_finished(prog) else "partial"
+
+
 def is_cached(spec: RunSpec, cache_dir: str = "") -> bool:
-    p = os.path.join(run_dir(spec, cache_dir), "progress.json")
-    if not os.path.exists(p):
-        return False
-    with open(p) as f:
-        return bool(json.load(f).get("done"))
+    """True when a verified, finished run of ``spec`` is in the cache (not diverged, not corrupt)."""
+    return status(spec, cache_dir) == "done"
 
 
 def load_or_train(
-    spec: RunSpec, cache_dir: str = "", name: str = "", log=print, use_cache: bool = True
+    spec: RunSpec, cache_dir: str = "", name: str = "", log=print, use_cache: bool = True,
+    *, allow_diverged: bool = False, wait: bool = True,
 ) -> RunResult:
-    """The finished run of ``spec``: from the cache, resumed, or trained."""
+    """The finished run of ``spec``: from the cache, resumed, or trained.
+
+    Raises CorruptRunError for a damaged or foreign cache folder, and DivergedRunError for a run
+    whose loss or parameters stopped being finite, unless ``allow_diverged`` (then the result has
+    ``diverged`` = {seed: step}). While another process trains the same spec this one waits for it
+    and loads its run; ``wait=False`` raises RunLockedError naming that process instead.
+    """
     enable_compilation_cache(cache_dir=cache_dir)
     d = run_dir(spec, cache_dir) if use_cache else None
     trainer = Trainer(spec)
-    cached = d is not None and is_cached(spec, cache_dir)
     t0 = time.perf_counter()
-    result = trainer.run(d, log=None if cached else log, name=name)
-    if cached and log:
+    result = trainer.run(d, log=log, name=name, wait=wait)
+    if result.cached and log:
         log(f"[{name or spec.task}] loaded from cache {d} ({time.perf_counter() - t0:.1f} s)")
-    result.cached = cached
+    if result.diverged and not allow_diverged:
+        raise DivergedRunError(name or spec.task, d, result.diverged, spec.train.lr)
     return result
 
 
-def load_or_train_all(specs: dict, cache_dir: str = "", log=print) -> dict:
-    """``{name: spec}`` -> ``{name: RunResult}``, one after another."""
-    return {name: load_or_train(s, cache_dir, name=name, log=log) for name, s in specs.items()}
+def load_or_train_all(specs: dict, cache_dir: str = "", log=print, **kw) -> dict:
+    """``{name: spec}`` -> ``{name: RunResult}``, one after another (``kw``: of load_or_train)."""
+    return {name: load_or_train(s, cache_dir, name=name, log=log, **kw) for name, s in specs.items()}
 
 
 def tidy(result: RunResult, method: str, metrics: tuple[str, ...] | None = None, **settings) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The training engine (SPEC §A.11–A.12).
+"""The training engine (docs/methods.md#optimiser, docs/methods.md#training-loop).
 
 * AdamW (b1 0.9, b2 0.999, eps 1e-8), weight decay on every parameter with ndim != 1, multiplied
   by the scheduled learning rate; schedule = optax warmup-cosine from 0 to ``lr`` with
@@ -8,15 +8,24 @@
 * One compiled call advances all seeds by a chunk of steps (``lax.fori_loop`` with traced bounds, so
   every chunk length reuses one compilation); seeds are a vmapped leading axis, sharded over
   ``jax.devices()`` when their number divides the seed count.
-* Between chunks the host evaluates on named splits (deterministic eval sets), prints one progress
-  line, and checkpoints; a run resumed from its checkpoint ends with the same numbers as an
-  uninterrupted one.
+* Between chunks the host checks that every seed's loss and parameters are finite, evaluates on
+  named splits (deterministic eval sets), prints one progress line, and checkpoints; a run resumed
+  from its checkpoint ends with the same numbers as an uninterrupted one.
+* Divergence is a result: a seed whose chunk loss or parameters are not finite stops the whole run
+  at that chunk end; the checkpoint records it as diverged (step, seed, lr), never as done, and
+  ``RunResult.diverged`` names the seeds. (The other seeds stop there too: a run is one result.)
+* Checkpoints are crash-consistent (see "checkpoints" below): ``progress.json`` is the one commit
+  point and names, sizes and checksums its state file; a damaged or foreign checkpoint raises
+  :class:`CorruptRunError` and is never resumed from. One process writes a run folder at a time
+  (:func:`run_lock`, a file lock next to the folder).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
 import json
 import os
 import time
@@ -29,6 +38,10 @@ import numpy as np
 import optax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from hyla import checkpoint
+from hyla.checkpoint import (CHECKPOINT_FORMAT, CorruptRunError, _commit_progress,
+                             _remove_stale, _sha256, _write_durably, diverged_seeds, is_finished,
+                             read_progress, read_state_bytes, run_lock)
 from hyla.objectives import Objective, make_objective, stack_tasks
 from hyla.transformer import ModelConfig, Transformer
 
@@ -147,7 +160,10 @@ class RunResult:
     train_time_s: float
     steps_per_s: float
     tasks: eqx.Module  # stacked over seeds
-    cached: bool = False  # loaded finished from the run cache (hyla.runs)
+    cached: bool = False  # loaded finished from a checkpoint (the run cache), nothing trained
+    # {seed: step} of the seeds whose loss or parameters were not finite at that chunk end; the run
+    # stopped there (all seeds). Empty for a run that trained to the end.
+    diverged: dict[int, int] = dataclasses.field(default_factory=dict)
 
     def model_for_seed(self, i: int) -> Transformer:
         return jax.tree.map(lambda x: x[i] if eqx.is_array(x) else x, self.model)
@@ -173,6 +189,7 @@ class RunResult:
         return dataclasses.replace(
             self, spec=self.spec.replace(seeds=tuple(seeds)), model=take(self.model),
             tasks=take(self.tasks), records=[r for r in self.records if r["seed"] in seeds],
+            diverged={s: t for s, t in self.diverged.items() if s in seeds},
         )
 
 
@@ -234,6 +251,13 @@ def _concat_seeds(*trees):
 def seed_keys(seed: int):
     """(init, data, dropout, eval) keys of one seed."""
     return jax.random.split(jax.random.key(seed), 4)
+
+
+@jax.jit
+def _finite_per_seed(params):
+    """[seeds] bool: every parameter of the seed is finite (one reduction, outside the step)."""
+    leaves = [jnp.isfinite(x).reshape(x.shape[0], -1).all(axis=1) for x in jax.tree.leaves(params)]
+    return jnp.stack(leaves).all(axis=0)
 
 
 class Trainer:
@@ -370,21 +394,40 @@ class Trainer:
         stop_at: int | None = None,
         log: Callable[[str], None] | None = print,
         name: str = "",
+        wait: bool = True,
     ) -> RunResult:
-        """Train to the end (or to ``stop_at``), resuming from ``ckpt_dir`` when it holds a state."""
+        """Train to the end (or to ``stop_at``), resuming from ``ckpt_dir`` when it holds a
+        checkpoint. Writing to ``ckpt_dir`` holds its lock (:func:`run_lock`; ``wait=False``: raise
+        RunLockedError if another process holds it); a finished checkpoint is read without it."""
+        name = name or self.spec.task
+        if not ckpt_dir:
+            return self._run(None, None, stop_at, log, name)
+        prog = read_progress(ckpt_dir, self.spec, name)
+        if is_finished(prog):
+            return self._run(ckpt_dir, prog, stop_at, log, name)
+        with run_lock(ckpt_dir, wait=wait, name=name, log=log):
+            prog = read_progress(ckpt_dir, self.spec, name)  # another writer may have moved it on
+            return self._run(ckpt_dir, prog, stop_at, log, name, writer=True)
+
+    def _run(self, ckpt_dir, prog, stop_at, log, name, writer=False) -> RunResult:
         cfg, spec = self.spec.train, self.spec
         t_start = time.perf_counter()
-        step, records, prev_wall, train_time = 0, [], 0.0, 0.0
-        if ckpt_dir and os.path.exists(os.path.join(ckpt_dir, "progress.json")):
-            step, records, prev_wall, train_time = self._load(ckpt_dir)
-            if log and step < cfg.steps:
-                log(f"[{name or spec.task}] resuming at step {step}/{cfg.steps}")
+        step, records, prev_wall, train_time, diverged = 0, [], 0.0, 0.0, {}
+        if prog is not None:
+            step, records, prev_wall, train_time = self._load(ckpt_dir, prog, name)
+            diverged = diverged_seeds(prog)
+            if "state" in prog and (writer or is_finished(prog)):  # no other writer: clean up
+                with contextlib.suppress(OSError):  # (a read-only cache of finished runs is fine)
+                    _remove_stale(ckpt_dir, keep=prog["state"])
+            if log and step < cfg.steps and not diverged:
+                log(f"[{name}] resuming at step {step}/{cfg.steps}")
+        start_step = step
         note = self.placement_note
-        if log and note and step < cfg.steps:
-            log(f"[{name or spec.task}] {note}")
+        if log and note and step < cfg.steps and not diverged:
+            log(f"[{name}] {note}")
         evals = set(cfg.eval_steps())
         for end in cfg.chunk_ends():
-            if end <= step:
+            if end <= step or diverged:
                 continue
             if stop_at is not None and end > stop_at:
                 break
@@ -395,6 +438,7 @@ class Trainer:
                 (jnp.int32(step), jnp.int32(end)),
             )
             loss = np.asarray(jax.device_get(loss))
+            finite = np.isfinite(loss) & np.asarray(jax.device_get(_finite_per_seed(self.params)))
             dt = time.perf_counter() - t0
             train_time += dt
             n = end - step
@@ -403,49 +447,72 @@ class Trainer:
                 {"step": step, "seed": s, "metric": "train_loss", "value": float(loss[i])}
                 for i, s in enumerate(spec.seeds)
             ]
-            line = f"[{name or spec.task}] step {step}/{cfg.steps} train_loss {loss.mean():.4f}"
-            if step in evals:
+            line = f"[{name}] step {step}/{cfg.steps} train_loss {loss.mean():.4f}"
+            diverged = {s: step for i, s in enumerate(spec.seeds) if not finite[i]}
+            if diverged:
+                line += (f" | diverged: seeds {sorted(diverged)} not finite (lr {cfg.lr:g}); the run "
+                         "stops here, recorded as diverged")
+            elif step in evals:
                 new = self.evaluate(step)
                 records += new
                 line += "".join(
                     f" {m} {np.mean([r['value'] for r in new if r['metric'] == m]):.3f}"
                     for m in self._headline_metrics()
                 )
-            line += f" | {n / dt:.1f} steps/s"
+            if not diverged:
+                line += f" | {n / dt:.1f} steps/s"
             if ckpt_dir:
                 self._save(ckpt_dir, step, records, prev_wall + time.perf_counter() - t_start,
-                           train_time)
+                           train_time, diverged)
             if log:
                 log(line)
         wall = prev_wall + time.perf_counter() - t_start
         return RunResult(
             spec=spec, model=self.model(), records=records, wall_time_s=wall,
             train_time_s=train_time, steps_per_s=step / max(train_time, 1e-9), tasks=self.tasks,
+            cached=prog is not None and bool(prog["done"]) and step == start_step,
+            diverged=diverged,
         )
 
     def _headline_metrics(self) -> list[str]:
         first = {"logic": "r2", "raven": "accuracy"}.get(self.spec.task)
         return [f"{p}_{first}" for p in self.objective.splits if first and p != "train"]
 
-    def _save(self, ckpt_dir, step, records, wall, train_time):
+    def _save(self, ckpt_dir, step, records, wall, train_time, diverged=None):
+        """Commit one checkpoint (see "checkpoints" above): state file, then progress.json."""
         os.makedirs(ckpt_dir, exist_ok=True)
-        tmp = os.path.join(ckpt_dir, "state.eqx.tmp")
-        eqx.tree_serialise_leaves(tmp, (self.params, self.opt_state))
-        os.replace(tmp, os.path.join(ckpt_dir, "state.eqx"))
-        prog = {"step": step, "done": step >= self.spec.train.steps, "wall_time_s": wall,
-                "train_time_s": train_time, "records": records, "spec": self.spec.to_dict()}
-        with open(os.path.join(ckpt_dir, "progress.json.tmp"), "w") as f:
-            json.dump(prog, f)
-        os.replace(os.path.join(ckpt_dir, "progress.json.tmp"),
-                   os.path.join(ckpt_dir, "progress.json"))
+        buf = io.BytesIO()
+        eqx.tree_serialise_leaves(buf, (self.params, self.opt_state))
+        data = buf.getvalue()
+        state = f"state-{step:08d}.eqx"
+        _write_durably(os.path.join(ckpt_dir, state), data)
+        checkpoint.between_writes("state written")
+        diverged = [{"seed": s, "step": t, "lr": self.spec.train.lr}
+                    for s, t in sorted((diverged or {}).items())]
+        prog = {"format": CHECKPOINT_FORMAT, "step": step,
+                "done": step >= self.spec.train.steps and not diverged, "diverged": diverged,
+                "wall_time_s": wall, "train_time_s": train_time, "records": records,
+                "spec": self.spec.to_dict(), "key": self.spec.key(), "state": state,
+                "state_bytes": len(data), "state_sha256": _sha256(data)}
+        _commit_progress(ckpt_dir, prog)
+        checkpoint.between_writes("committed")
+        _remove_stale(ckpt_dir, keep=state)
 
-    def _load(self, ckpt_dir):
-        with open(os.path.join(ckpt_dir, "progress.json")) as f:
-            prog = json.load(f)
+    def _load(self, ckpt_dir, prog, name):
+        """Restore parameters and optimiser state from a checked checkpoint (``read_progress``)."""
+        data = read_state_bytes(ckpt_dir, prog, name)
         like = (self._params_like, self._opt_like)  # shapes only: no initialisation needed
-        self.params, self.opt_state = eqx.tree_deserialise_leaves(
-            os.path.join(ckpt_dir, "state.eqx"), like
-        )
+        buf = io.BytesIO(data)
+        try:
+            self.params, self.opt_state = eqx.tree_deserialise_leaves(buf, like)
+        except Exception as e:  # a format-1 state file (no checksum) truncated or foreign
+            problem = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            raise CorruptRunError(name, ckpt_dir, f"{prog.get('state', 'state.eqx')} cannot be read "
+                                  f"as this spec's parameters and optimiser state "
+                                  f"({type(e).__name__}: {problem[:200]})") from None
+        if buf.tell() != len(data):
+            raise CorruptRunError(name, ckpt_dir, f"{prog.get('state', 'state.eqx')} has "
+                                  f"{len(data) - buf.tell()} bytes more than this spec's state")
         if self.sharding is not None:
             self.params, self.opt_state = jax.device_put((self.params, self.opt_state), self.sharding)
         return prog["step"], prog["records"], prog["wall_time_s"], prog["train_time_s"]
