@@ -16,34 +16,18 @@
 #
 # # Fig. 3 — the symbolic Raven (sRAVEN) task
 #
-# **What the figure shows.** An sRAVEN problem is a 3×3 grid of panels; each panel is a tuple of K = 4
-# integer features with values in {0..7}. Every feature follows one of 8 rules along each **row**
-# (arithmetic mod 8); the model sees the 8 context panels and predicts all K features of the 9th.
+# An sRAVEN problem is a 3×3 grid of panels; each panel is a tuple of K = 4 integer features with
+# values in {0..7}. Every feature follows one of 8 rules along each **row** (arithmetic mod 8); the model
+# sees the 8 context panels and predicts all K features of the 9th ([methods](../docs/methods.md#sraven)).
 # The task (latent) is the multiset of the K rules: C(8+4−1, 4) = **330** rule combinations, of which a
-# seeded shuffle holds out 25 % (**82**) — the paper's "OOD" split (official name `ood`, ours
-# `heldout_combos`); training uses the other **248**.
+# seeded shuffle holds out 25 % (**82**), the paper's "OOD" split (ours `heldout_combos`); training uses
+# the other **248** ([methods](../docs/methods.md#sraven-splits)). Panels: **A** two sampled problems,
+# each without and with the column-wise feature permutation; **B** the 8 rules; **C** the 330 rule
+# combinations coloured by split; **D** the measured fraction of ambiguous problems.
 #
-# * **A** — two sampled problems, each drawn **without** and **with** the column-wise feature
-#   permutation (the same problem: same rules and values, only the storage order differs). Fill
-#   colour = value, edge colour = which original feature a slot holds. With permutation, column c
-#   stores its features in its own order π_c, so the model must first find which slots correspond
-#   ("finding correspondences") before applying the rules.
-# * **B** — the 8 rules with their definitions and one generated example row each.
-# * **C** — the 330 rule combinations (sorted multisets a ≤ b ≤ c ≤ d drawn as (a, b) × (c, d)),
-#   coloured by split (seed 0).
-# * **D** — the measured fraction of ambiguous problems with the library's brute-force checker
-#   (`hyla.tasks.raven.ambiguous`, every feature correspondence), beside the paper's "< 0.5 %".
+# **The paper** (App. B.2): fewer than 0.5 % of problems are ambiguous.
 #
-# **What the paper reports** (App. B.2, via SPEC §C): fewer than 0.5 % of problems are ambiguous.
-# That number matches the official checker's criterion (`all_features`: some correspondence under
-# which **every** feature admits a rule with a different answer). We also show the looser logical
-# criterion (`any_feature`: another correspondence + rule assignment explains the 8 context panels
-# but changes **at least one** answer feature), which is far more frequent — a property of the
-# generator as specified (SPEC §C.2), not a bug: e.g. difference rows with b ∈ {0, 4} also satisfy
-# addition mod 8.
-#
-# **Presets.** No training; the presets only change how many problems the ambiguity estimate uses
-# (smoke 128, quick 2 048, gpu 4 096, paper 8 192 per split).
+# No training: the presets only change how many problems the ambiguity estimate uses.
 
 # %% tags=["parameters"]
 preset: str = "quick"  # scale: smoke | quick | gpu | paper
@@ -74,16 +58,20 @@ notebook.banner(preset, FIGURE)
 import math
 
 import jax
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Rectangle
 
-from hyla import plotting
+from hyla import claims, figdata, figures
 from hyla.provenance import Timer
 from hyla.tasks.raven import RULES, SymbolicRaven, ambiguous, rule_grids
 
+# %% [markdown]
+# ## Compute
+# Example problems, drawn twice with the same key, without and with the permutation (the same problem:
+# same rules and values, only the storage order differs). With the permutation, column c stores its
+# features in its own order π_c, so the model must first find which slots correspond ("finding
+# correspondences") before applying the rules. Then the split and one generated example grid per rule.
+
 # %%
-# Compute: sample problems, the split, and the ambiguity estimate (no training).
 timer = Timer()
 timer.__enter__()
 K, F = 4, 8
@@ -98,7 +86,18 @@ n_combos = math.comb(len(RULES) + K - 1, K)
 train_set = {tuple(map(int, r)) for r in np.asarray(task.train)}
 held_set = {tuple(map(int, r)) for r in np.asarray(task.heldout_combos)}
 print(f"{n_combos} rule combinations: {len(train_set)} train, {len(held_set)} held out")
+examples = np.asarray(rule_grids(jax.random.key(7), (), F))  # [8 rules, 3 rows, 3 cols]
 
+# %% [markdown]
+# Ambiguity, with the library's brute-force checker (`hyla.tasks.raven.ambiguous`, every feature
+# correspondence; [methods](../docs/methods.md#sraven-ambiguity)) under two criteria: the official one
+# (`all_features`: some correspondence under which **every** feature admits a rule with a different
+# answer), which the paper's number matches, and the looser logical one (`any_feature`: another
+# correspondence and rule assignment explains the 8 context panels but changes **at least one** answer
+# feature). The second is far more frequent, a property of the generator as specified, not a bug: for
+# example, difference rows with b ∈ {0, 4} also satisfy addition mod 8.
+
+# %%
 amb_rows, amb = [], {}
 n_amb = config["ambiguity_size"]
 for split in ("train", "heldout_combos"):
@@ -111,11 +110,12 @@ for split in ("train", "heldout_combos"):
         amb_rows.append(dict(method="sraven_task", seed=config["ambiguity_seed"], step=0,
                              metric="ambiguous_fraction", value=p, split=split, criterion=criterion,
                              num_problems=n_amb))
-for (split, criterion), (p, se) in amb.items():
-    print(f"ambiguous [{criterion:12s}] {split:15s}: {100 * p:.2f} % ± {100 * se:.2f} %")
+
+# %% [markdown]
+# Save: split sizes, held-out rule frequencies and ambiguity fractions (CSV); the example problems, the
+# example grid of each rule and the held-out combinations (NPZ).
 
 # %%
-# Save data: split sizes, held-out rule frequencies and ambiguity fractions (tidy rows).
 rows = list(amb_rows)
 for metric, value in (("num_combinations", n_combos), ("num_train_combinations", len(train_set)),
                       ("num_heldout_combinations", len(held_set))):
@@ -127,133 +127,34 @@ for r, name in enumerate(RULES):
                      metric=f"heldout_combinations_with_{name}", value=count, split="heldout_combos",
                      criterion="", num_problems=0))
 timer.__exit__(None, None, None)
+figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
+             arrays=dict(plain_panels=plain.panels, plain_permutation=plain.permutation,
+                         plain_rules=plain.rules, perm_panels=perm.panels, perm_permutation=perm.permutation,
+                         rule_examples=examples, heldout_combos=np.array(sorted(held_set))),
+             provenance_extra={"task": {"num_features": K, "num_values": F, "permute_features": True},
+                               "trained": False})
+
+# %% [markdown]
+# ## Results
+# From the saved data only (`figures/data/fig03_sraven_task.<preset>.csv`): the paper's claims beside
+# ours, with the verdict of the rule in `hyla.claims`, then the ambiguous fraction per split and
+# criterion (± its binomial standard error).
 
 # %%
-# Plot.
-plotting.use_style()
-value_cmap = plt.get_cmap("viridis", F)
-feature_colors = ["#D55E00", "#0072B2", "#009E73", "#CC79A7"]
+data = figdata.load(FIGURE, preset, out_dir)
+print(claims.report(claims.evaluate(data)))
+print()
+for r in data.select("ambiguous_fraction"):
+    p, n = r["value"], r["num_problems"]
+    print(f"ambiguous [{r['criterion']:12s}] {r['split']:15s}: {100 * p:.2f} % ± "
+          f"{100 * math.sqrt(max(p * (1 - p), 1e-12) / n):.2f} % of {n} problems")
 
+# %%
+fig, paths = figures.render(FIGURE, data, out_dir)  # hyla/figures/fig03_sraven_task.py
 
-def draw_problem(ax, b, i, title, permuted):
-    """3×3 grid of K-slot panels of problem i of batch b; the 9th panel is the query."""
-    panels, permutation = np.asarray(b.panels[i]), np.asarray(b.permutation[i])
-    w = 0.9 / K
-    for r in range(3):
-        for c in range(3):
-            x0, y0 = c, 2 - r
-            ax.add_patch(Rectangle((x0 + 0.02, y0 + 0.02), 0.96, 0.96, fill=False, lw=0.8,
-                                   ec="0.6"))
-            for s in range(K):
-                feat = permutation[c, s]
-                xs = x0 + 0.05 + s * w
-                query = (r, c) == (2, 2)
-                v = panels[r, c, s]
-                ax.add_patch(Rectangle((xs, y0 + 0.3), w * 0.9, 0.4,
-                                       fc="white" if query else value_cmap(v),
-                                       ec=feature_colors[feat], lw=2.0, hatch="//" if query else None))
-                ax.text(xs + w * 0.45, y0 + 0.5, "?" if query else str(v), ha="center",
-                        va="center", fontsize=8, color="black" if query or v > 4 else "white")
-                if query:
-                    ax.text(xs + w * 0.45, y0 + 0.12, str(v), ha="center", va="center",
-                            fontsize=6, color="0.5")
-    if permuted:
-        for c in range(3):
-            ax.text(c + 0.5, -0.08, "π=" + "".join(str(int(f)) for f in permutation[c]),
-                    ha="center", va="top", fontsize=7)
-    ax.set_xlim(0, 3), ax.set_ylim(-0.25, 3)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    ax.set_title(title, fontsize=8)
-
-
-fig = plt.figure(figsize=(14, 8.6))
-gs = fig.add_gridspec(2, 4, height_ratios=[1, 1.0], hspace=0.18, wspace=0.25)
-n_show = min(2, config["num_examples"])
-for i in range(n_show):
-    rules = np.asarray(plain.rules[i])
-    names = [f"f{k}: {RULES[r]}" for k, r in enumerate(rules)]
-    rule_txt = ", ".join(names[:2]) + "\n" + ", ".join(names[2:])
-    draw_problem(fig.add_subplot(gs[0, 2 * i]), plain, i,
-                 f"A{i + 1}: unpermuted\n{rule_txt}", False)
-    draw_problem(fig.add_subplot(gs[0, 2 * i + 1]), perm, i,
-                 f"A{i + 1}: same problem, columns permuted\n(edge colour = original feature)", True)
-
-ax = fig.add_subplot(gs[1, 0:2])  # panel B: the rules
-ax.axis("off")
-defs = {
-    "constant": "(a, a, a)",
-    "progression+1": "(s, s+1, s+2)",
-    "progression+2": "(s, s+2, s+4)",
-    "progression-1": "(s, s-1, s-2)",
-    "progression-2": "(s, s-2, s-4)",
-    "addition": "(a, b, a+b)",
-    "difference": "(a, b, a-b)",
-    "distribute_three": "row = permutation of 3 values",
-}
-examples = np.asarray(rule_grids(jax.random.key(7), (), F))  # [8 rules, 3 rows, 3 cols]
-cell_text = [[str(r), "ABCDEFGH"[r], name, defs[name], "  ".join(str(tuple(int(v) for v in row))
-                                                                 for row in examples[r])]
-             for r, name in enumerate(RULES)]
-table = ax.table(cellText=cell_text, colLabels=["idx", "paper", "rule", "row (mod 8)", "example grid (3 rows)"],
-                 loc="center", cellLoc="left", colWidths=[0.05, 0.07, 0.19, 0.33, 0.36])
-table.auto_set_font_size(False)
-table.set_fontsize(7)
-table.scale(1, 1.55)
-ax.set_title("B: the 8 rules (each feature follows one rule along every row; paper letters A-H)",
-             fontsize=9)
-
-ax = fig.add_subplot(gs[1, 2])  # panel C: split matrix
-pairs = [(a, b) for a in range(8) for b in range(a, 8)]
-mat = np.full((len(pairs), len(pairs)), np.nan)
-for i, (a, b) in enumerate(pairs):
-    for j, (c, d) in enumerate(pairs):
-        if b <= c:
-            mat[i, j] = 1.0 if (a, b, c, d) in held_set else 0.0
-cmap = plt.matplotlib.colors.ListedColormap(["#56B4E9", "#D55E00"])
-ax.imshow(mat, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
-ax.grid(False)
-ticks = [i for i, (a, b) in enumerate(pairs) if a == b]
-ax.set_xticks(ticks, [f"{a}{a}" for a, _ in (pairs[t] for t in ticks)], fontsize=6)
-ax.set_yticks(ticks, [f"{a}{a}" for a, _ in (pairs[t] for t in ticks)], fontsize=6)
-ax.set_xlabel("rules (c, d)")
-ax.set_ylabel("rules (a, b)")
-ax.set_title(f"C: {n_combos} combinations a≤b≤c≤d\n{len(train_set)} train (blue), "
-             f"{len(held_set)} held out (red), seed {config['split_seed']}", fontsize=8)
-
-sub = gs[1, 3].subgridspec(1, 2, wspace=0.45)  # panel D: ambiguity, one scale per criterion
-for j, (criterion, color, top) in enumerate((("all_features", "#0072B2", 1.0),
-                                              ("any_feature", "#E69F00", None))):
-    ax = fig.add_subplot(sub[0, j])
-    vals, errs = [], []
-    for split in ("train", "heldout_combos"):
-        p, se = amb[(split, criterion)]
-        vals.append(100 * p), errs.append(100 * se)
-    ax.bar([0, 1], vals, yerr=errs, color=color, capsize=3)
-    ax.set_ylim(0, top if top else 1.3 * max(max(vals), 1e-3))
-    for i, v in enumerate(vals):
-        ax.text(i, ax.get_ylim()[1] * 0.02 + v, f"{v:.2f}%", ha="center", fontsize=7)
-    if criterion == "all_features":
-        ax.axhline(0.5, color="k", ls="--", lw=1)
-        ax.text(0.5, 0.53, "paper: < 0.5 %", ha="center", va="bottom", fontsize=7)
-        ax.set_ylabel("ambiguous problems (%)")
-    ax.set_xticks([0, 1], ["train", "held-out"], fontsize=7)
-    ax.set_title(f"{criterion}" + (" (official)" if j == 0 else " (logical)"), fontsize=8)
-    if j == 0:
-        ax.text(1.3, 1.12, f"D: ambiguity, {n_amb} problems per split", transform=ax.transAxes,
-                ha="center", fontsize=9)
-
-p_off = 100 * amb[("train", "all_features")][0]
-fig.suptitle(f"Fig. 3 sRAVEN task [{preset}]: K={K} features, F={F} values, {n_combos} rule combinations "
-             f"({len(train_set)}/{len(held_set)}); measured ambiguous (official criterion) "
-             f"{p_off:.2f} % of training problems vs paper < 0.5 %", fontsize=9)
-paths = plotting.save_figure(
-    fig, FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-    provenance_extra={"ambiguity": {f"{s} {c}": v for (s, c), v in amb.items()},
-                      "num_combinations": n_combos, "num_train": len(train_set),
-                      "num_heldout": len(held_set), "trained": False,
-                      "summary": f"{n_combos} rule combinations, {len(train_set)} / {len(held_set)} split; "
-                                 f"ambiguous (official criterion): {p_off:.2f} % of training, "
-                                 f"{100 * amb[('heldout_combos', 'all_features')][0]:.2f} % of held-out "
-                                 f"problems ({n_amb} each)"})
-print({k: str(v) for k, v in paths.items()})
+# %% [markdown]
+# ## Choices and deviations
+# * Problems in panel A are drawn from the training combinations with a fixed key; the split uses seed 0.
+# * The presets set the number of problems per split of the ambiguity estimate (`ambiguity_size`:
+#   smoke 128, quick 2 048, gpu 4 096, paper 8 192); nothing else changes.
+# * The standard errors of panel D are binomial, from the fraction and the number of problems.
