@@ -37,7 +37,7 @@
 # * **probe F1** per layer (Fig. 2B's analysis, `hyla.analysis.probe_f1`): one logistic regression per
 #   term on the codes of training tasks, scored on held-out tasks, for softmax, linear attention and HYLA
 #   (mean ± s.e. over seeds). Solid: sequences with random inputs; dashed: the query input FIXED
-#   (SPEC §E.1: the official in-training probe's data), so the code varies only with the task and the
+#   ([methods](../docs/methods.md#latent-codes): the official in-training probe's data), so the code varies only with the task and the
 #   context. With random inputs the probe finds almost nothing (F1 ≤ 0.02 at quick, ≤ 0.016 at gpu):
 #   the query's own input dominates its self-code. With the query fixed, layer 1 of linear attention
 #   and HYLA carries no task information (their self-score depends on the query token alone; tested in
@@ -50,9 +50,9 @@
 # model after 1 000 steps (2 % of the paper's), 3 seeds — the models have barely started to solve held-out
 # tasks (see Fig. 2 / A3), so little structure is expected and the title marks the figure as a pipeline
 # check; `gpu`: the full model after 25 000 steps. The paper's latent run used
-# N = 96 and 50 % held out (SPEC §E.1); we use the headline cell so no extra training is needed.
+# N = 96 and 50 % held out ([methods](../docs/methods.md#latent-codes)); we use the headline cell so no extra training is needed.
 #
-# Choices where the paper is silent (SPEC §E.2, H.2): t-SNE from scikit-learn (PCA init, perplexity 30,
+# Choices where the paper is silent ([methods](../docs/methods.md#latent-analyses), H.2): t-SNE from scikit-learn (PCA init, perplexity 30,
 # standardised codes) on the first `tsne_size` held-out sequences of seed 0; codes read in inference
 # mode (no attention dropout); the term colouring uses each task's lower-index term; κ uses k = 10.
 #
@@ -142,7 +142,7 @@ for method, res in results.items():
                           for s in ("train", "heldout_combos"))  # the same analysis batches as Fig. 2B
         cte, bte = heldout[0], heldout[2]
         base = dict(method=method, seed=seed, step=res.spec.train.steps)
-        # random inputs, and the query input fixed (SPEC §E.1's data for the official probe)
+        # random inputs, and the query input fixed (docs/methods.md#latent-codes's data for the official probe)
         probes = {"probe_f1": analysis.term_probe_per_layer(train, heldout),
                   "probe_f1_fixed_query": analysis.logic_term_probe(
                       model, task, keys, config["latent_size"], "fixed_query")}

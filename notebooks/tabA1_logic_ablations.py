@@ -20,7 +20,7 @@
 # (N = 32 in-context examples, 70 % of the known-term pairs held out) for every token mixer the
 # official code implements: softmax and linear attention, linear attention + RMSHead, HYLA, and HYLA
 # without its nonlinearity, without RMSHead, without both, and with softmax instead of RMSHead. Each
-# mixer = (normalisation of the scores, value network), SPEC §A.5:
+# mixer = (normalisation of the scores, value network), [methods](../docs/methods.md#mixer-names):
 #
 # | mixer | normalisation | value network |
 # | --- | --- | --- |
@@ -34,7 +34,7 @@
 # | HYLA − RMSHead + softmax | softmax over keys | 2-layer ReLU MLP |
 #
 # **What the paper reports** (Table A1, 50 000 steps, full model, mean ± s.e. over 3 seeds, R²×100;
-# numbers via SPEC §F): softmax 63.28 ± 2.31, linear 59.89 ± 5.22, HYLA 81.13 ± 7.77, linear + RMSHead
+# numbers via [methods](../docs/methods.md#figures)): softmax 63.28 ± 2.31, linear 59.89 ± 5.22, HYLA 81.13 ± 7.77, linear + RMSHead
 # 68.93 ± 5.10, HYLA − RMSHead 81.27 ± 7.88, HYLA − nonlinearity 84.54 ± 5.32, HYLA − nonlinearity −
 # RMSHead 79.42 ± 7.43, HYLA − RMSHead + softmax 70.98 ± 7.08. Every variant with the code-mixed value
 # network beats plain softmax and linear attention; the differences among HYLA variants are within the
@@ -49,11 +49,11 @@
 # (on one CPU, bit-identical to one-seed runs). One seed gives no error bars: seeds of this cell differ
 # by up to ±0.1 in R² (`benchmarks/logic_quick_seeds_lr1e-2.json`).
 # At this budget the absolute numbers are far below the paper's and the ordering is not expected to be
-# stable (SPEC §F); compare orderings, not values. `gpu`: the full model, 25 000 steps, 3 seeds.
+# stable ([methods](../docs/methods.md#figures)); compare orderings, not values. `gpu`: the full model, 25 000 steps, 3 seeds.
 #
 # Choices where the paper is silent: the final evaluation (2 048 sequences at quick) is reported, not
 # the best over training; one learning rate per tier for every mixer (quick 1e-2, gpu 3e-3 from the official grid) — the paper
-# reports the best of an lr × weight-decay grid whose selection protocol is unknown (SPEC §H.2).
+# reports the best of an lr × weight-decay grid whose selection protocol is unknown ([methods](../docs/methods.md#open-questions)).
 #
 # **GPU tier, measured** (2026-11-22): 8 mixers × 25 000 steps × 3 seeds ran in about 6 min on one H100; the measured ranking of the 8 mixers matches the paper's. Figure: `figures/` (the gpu tier's PNG/PDF replace the quick tier's), data and provenance: `figures/data/*.gpu.*` (made with `python -m hyla.reproduce --engine script --preset gpu`); the README's "Results at a glance" puts them beside the paper.
 
@@ -91,7 +91,7 @@ from hyla.attention import MIXERS, PAPER_NAMES
 from hyla.provenance import Timer
 
 # REFERENCE DATA, not our results: the paper's Table A1, fuzzy-logic column (held-out R² x 100,
-# mean and s.e. over 3 seeds, N 32, 70 % held out, 50 000 steps; SPEC §F, via secondary sources).
+# mean and s.e. over 3 seeds, N 32, 70 % held out, 50 000 steps; [methods](../docs/methods.md#figures), via secondary sources).
 PAPER_TABLE_A1 = {
     "softmax": (63.28, 2.31),
     "linear": (59.89, 5.22),
@@ -209,7 +209,7 @@ ax.legend(handles=[Patch(facecolor="0.45", label=f"ours ({steps_done} steps, {se
                          label="paper, Table A1 (50 000 steps; right bar)")], fontsize=8, loc="upper left")
 if ours:
     ax.set_ylim(min(-5.0, min(v[0] - v[1] for v in ours.values()) - 5), 100)
-# At smoke and quick (<= 2 % of the paper's steps) the paper's ordering is not expected (SPEC §F).
+# At smoke and quick (<= 2 % of the paper's steps) the paper's ordering is not expected ([methods](../docs/methods.md#figures)).
 check = "pipeline check, ordering needs the gpu preset — " if preset in ("smoke", "quick") else ""
 top = sorted(ran, key=lambda m: -ours[m][0])[:2]
 best = "best here: " + ", ".join(f"{PAPER_NAMES[m]} {ours[m][0]:.1f} ({MIXERS[m][0]} normalisation)"

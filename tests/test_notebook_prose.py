@@ -14,6 +14,19 @@ from hyla import claims, figures
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
+
+
+def _params(passing: frozenset[str] = frozenset()):
+    """The notebooks, those not yet converted (less ``passing``, which pass this test already)
+    marked as strictly expected to fail."""
+    failing = NOT_YET_FROM_DATA - passing
+    return [pytest.param(p, id=p.stem, marks=[pytest.mark.xfail(strict=True, reason="not yet drawn "
+            "from its saved data (issue 20)")] if p.stem in failing else [])
+            for p in NOTEBOOKS]
+# Notebooks not yet converted to this form (issue 20 is open for them): their prose and plotting
+# tests are expected to fail, strictly, so converting one fails here until it leaves this set.
+NOT_YET_FROM_DATA: frozenset[str] = frozenset(
+    {"fig01_hypernetwork_view", "fig02_fuzzy_logic", "figA2_logic_latents", "tabA1_logic_ablations"})
 MAX_MARKDOWN_LINES = 20
 MAX_INTRO_LINES = 15  # the first cell: badge, title, then at most this many lines of text
 
@@ -47,7 +60,7 @@ def test_decimals_finds_numbers_but_not_names():
     assert decimals("jax 0.10.2, file fig02.gpu.csv, `lr = 3e-3 0.5`, [x](a/0.5.md), N = 32") == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", _params())
 def test_markdown_cells_are_short(path):
     cells = _markdown_cells(path)
     long = [(i, len(c.splitlines())) for i, c in enumerate(cells) if len(c.splitlines()) > MAX_MARKDOWN_LINES]
@@ -57,7 +70,7 @@ def test_markdown_cells_are_short(path):
     assert len(intro) <= MAX_INTRO_LINES, f"{path.name}: the introduction has {len(intro)} lines of text"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", _params(passing=frozenset({"fig01_hypernetwork_view"})))
 def test_no_measured_number_typed_in_markdown(path):
     allowed = claims.paper_numbers(path.stem)
     typed = [x for c in _markdown_cells(path) for x in decimals(c) if not _is_paper_number(x, allowed)]
@@ -65,7 +78,7 @@ def test_no_measured_number_typed_in_markdown(path):
                        f"(print measured numbers from the data instead): {typed}")
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", _params())
 def test_figure_is_drawn_from_saved_data(path):
     """Each notebook saves, reads back and renders through its figure module."""
     assert path.stem in figures.names(), f"{path.stem} has no module lib/hyla/figures/{path.stem}.py"

@@ -262,6 +262,11 @@ def test_smoke_run_then_replot_is_pixel_identical(path, kernel_env):
         assert produced.is_file(), f"{path.name} at preset=smoke did not write {produced.relative_to(out_dir)}"
     header = (out_dir / "data" / f"{name}.smoke.csv").read_text().splitlines()[0].split(",")
     assert header[:5] == ["method", "seed", "step", "metric", "value"]
+    from test_notebook_prose import NOT_YET_FROM_DATA
+
+    if name in NOT_YET_FROM_DATA:  # drawn in the notebook itself still (issue 20): no replot yet
+        assert name not in figures.names(), f"{name} has a figure module: remove it from NOT_YET_FROM_DATA"
+        return
     replot_dir = kernel_env / "replot"
     shutil.copytree(out_dir / "data", replot_dir / "data")
     assert figures.replot("smoke", [name], str(replot_dir)) == 0

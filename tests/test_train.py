@@ -1,4 +1,4 @@
-"""The training engine (SPEC §A.11–A.12): schedule, weight-decay mask, short runs, determinism,
+"""The training engine (docs/methods.md#optimiser, #training-loop): schedule, weight-decay mask, short runs, determinism,
 resume, vmapped seeds, sharding over devices, and the run cache.
 
 Compile time dominates these tests on a small CPU, so (a) runs of the same shapes share the
@@ -198,7 +198,7 @@ def array_leaves(model):
 
 
 def ref_schedule(step, steps, warmup, lr):
-    """SPEC §A.11: linear 0 -> lr over `warmup`, cosine to 0.1 lr over steps - 2 warmup, flat."""
+    """docs/methods.md#optimiser: linear 0 -> lr over `warmup`, cosine to 0.1 lr over steps - 2 warmup, flat."""
     if step < warmup:
         return lr * step / warmup
     length = steps - 2 * warmup
