@@ -36,9 +36,9 @@
 # **What this notebook can show at each preset.** `quick` (2-core CPU, ~4 min): the headline cell only
 # (N = 32, 70 % held out), a reduced model (D 64, MLP 128, 8 heads with d_k = d_v = 2 as in the paper),
 # batch 64, lr 1e-2, 1 000 steps (2 % of the paper's steps), 3 seeds. At that budget HYLA beating
-# linear attention is the claim under test; softmax attention learns fastest early (SPEC §I.2) and may
+# linear attention is the claim under test; softmax attention learns fastest early ([methods](../docs/methods.md#official-cpu-reference)) and may
 # lead — the figure title says which ordering was measured. `gpu`: the full model and the N × fraction
-# grid at 5 000 steps (SPEC §F suggests 10 000: measured, that would not fit in 10 minutes on one H100),
+# grid at 5 000 steps ([methods](../docs/methods.md#figures) suggests 10 000: measured, that would not fit in 10 minutes on one H100),
 # the headline cell at 25 000. `paper`: the exact official grid (not run here).
 #
 # **GPU tier, measured** (2026-11-23, one H100, 8 min 45 s, `figures/data/fig02_fuzzy_logic.gpu.*`;
@@ -50,7 +50,7 @@
 # 0.79 vs 0.71), and HYLA's R² is not monotone in the fraction (at N = 16 and 32 its 30 % cell is
 # below its 50 % cell). Panel B there shows only the random-input probe (F1 ≤ 0.006).
 #
-# **Our choice: lr 1e-2 at `quick`** (the official grid is {1e-3, 3e-3}; SPEC §I.3 measured the
+# **Our choice: lr 1e-2 at `quick`** (the official grid is {1e-3, 3e-3}; [methods](../docs/methods.md#official-cpu-reference) measured the
 # official code at this cell with 3e-3). At 3e-3 our HYLA and linear attention cannot be told apart in
 # 1 000 steps (below), so the quick learning rate was chosen by a rule fixed before the runs: among
 # {3e-3, 6e-3, 1e-2}, the largest mean HYLA − linear held-out R² on tuning seeds 100-105 (disjoint from
@@ -65,7 +65,7 @@
 #
 # **Known disagreement at `quick` with lr 3e-3.** The official code, measured at this cell with
 # lr 3e-3, put HYLA above linear attention in 3/3 seeds (held-out R² 0.24 vs 0.09; softmax 0.28;
-# SPEC §I.3). Ours did not: `benchmarks/logic_quick_seeds.py --lr 3e-3` ran the cell for 24 seeds:
+# [methods](../docs/methods.md#official-cpu-reference)). Ours did not: `benchmarks/logic_quick_seeds.py --lr 3e-3` ran the cell for 24 seeds:
 # HYLA 0.085 ± 0.017, linear 0.113 ± 0.017, HYLA − linear −0.028 ± 0.026 (s.e.), HYLA ahead in 10/24
 # seeds (`benchmarks/logic_quick_seeds_24.json`; the first 8 seeds alone gave HYLA 0.045,
 # `benchmarks/logic_quick_seeds.json`). What we found when looking for the cause (2026-11-23, with a
@@ -80,7 +80,7 @@
 # code alone (`benchmarks/logic_init_vs_data.py`, 10 seeds, split kept): HYLA's held-out R² correlates
 # +0.88 between runs that share the initial parameters but not the batches, and −0.21 between runs that
 # share the batches but not the initial parameters. At 1 000 steps HYLA sits at the start of a sudden
-# rise whose timing depends on the initial draw; the 3/3 of SPEC §I.3 and the gap of our first 8 seeds
+# rise whose timing depends on the initial draw; the 3/3 of [methods](../docs/methods.md#official-cpu-reference) and the gap of our first 8 seeds
 # are both within that spread (0.085 vs 0.148: 1.3 s.e.). No difference in the computation was found.
 # Attention dropout is not the cause either (without it HYLA reaches 0.064 over seeds 0-7,
 # `benchmarks/logic_quick_seeds_no_dropout.json`). Twice the steps (2 000, which would not fit the
@@ -89,7 +89,7 @@
 # 25 000 steps) HYLA passes linear from 5 000 steps on and ends far ahead (0.90 vs 0.68), as in the
 # paper.
 #
-# Choices where the paper is silent (SPEC §E.2, H.2): the probe is one L2 logistic regression per
+# Choices where the paper is silent ([methods](../docs/methods.md#latent-analyses), [open questions](../docs/methods.md#open-questions)): the probe is one L2 logistic regression per
 # term on standardised codes, F1 averaged over terms; t-SNE (scikit-learn, PCA init) of the codes of all
 # layers; panel D colours each held-out task by its lower-index term.
 #
@@ -97,7 +97,7 @@
 # lines in panel B) the code of the query attending to itself is dominated by the query's own input
 # x_q, and the probe finds almost nothing: F1 ≤ 0.02 at every tier we ran (gpu: ≤ 0.006 in this notebook's run,
 # ≤ 0.016 in figA2's). The official
-# in-training probe reads sequences whose query input is FIXED (SPEC §E.1, `valid_fixed_query`), so
+# in-training probe reads sequences whose query input is FIXED ([methods](../docs/methods.md#latent-codes), `valid_fixed_query`), so
 # that the code varies only with the task and the context; panel B draws that probe too (dashed).
 # With the query fixed, layer 1 of linear attention and HYLA carries no task information at all
 # (their score of the query with itself depends on the query token alone, tested in
@@ -159,7 +159,7 @@ for method in config["methods"]:
         train, heldout = (analysis.logic_split_codes(model, task, keys[s], config["latent_size"], s)
                           for s in ("train", "heldout_combos"))  # codes [B, L, H], terms, batch
         cte, bte = heldout[0], heldout[2]
-        # random inputs, and the query input fixed (SPEC §E.1's data for the official probe)
+        # random inputs, and the query input fixed (docs/methods.md#latent-codes's data for the official probe)
         probes = {"probe_f1": analysis.term_probe_per_layer(train, heldout),
                   "probe_f1_fixed_query": analysis.logic_term_probe(
                       model, task, keys, config["latent_size"], "fixed_query")}
