@@ -168,3 +168,19 @@ def test_official_comparison_pairs_alternating_runs(tmp_path, capsys):
     path.write_text(json.dumps({"ours": ours, "official": official[:2]}))
     with pytest.raises(ValueError, match="as many runs"):
         official_throughput.main(["--compare", str(path)])
+
+
+@pytest.mark.slow
+def test_make_figures_timing_alternates_modes_and_compares_csvs(tmp_path):
+    """The `make figures` timing script: both modes per notebook, the first mode alternating, and the
+    CSVs of the two modes compared byte for byte (fig03 at smoke trains nothing: a cheap check)."""
+    import make_figures_timing
+
+    out = tmp_path / "timing.json"
+    assert make_figures_timing.main(["--preset", "smoke", "--only", "fig03_sraven_task",
+                                     "--dir", str(tmp_path / "w"), "--json", str(out)]) == 0
+    rec = json.loads(out.read_text())
+    (row,) = rec["notebooks"]
+    assert row["order"] == ["inline", "local"] and row["csv_identical"] and rec["all_csv_identical"]
+    assert set(rec["totals_s"]) == {"inline", "local"} and rec["totals_s"]["inline"] > 0
+    assert (tmp_path / "w" / "local" / "figures" / "data" / "fig03_sraven_task.smoke.csv").is_file()

@@ -1,0 +1,93 @@
+"""`make figures` from an empty cache: `--executor inline` against `--executor local --workers N`.
+
+Each notebook of the preset is run once per mode, in the order of `make figures`, alternating which
+mode goes first (A B, then B A, ...), so that a drift of this shared machine's speed falls on both
+modes alike. Each mode has its own run cache, XLA compilation cache, figures folder and executed
+notebooks, all empty at the start and kept from one notebook to the next, as in one
+`make figures`: a run that several figures share (fig04's in fig05 and Table A1) trains once, in the
+first notebook that needs it. So a mode's total is its `make figures` from empty caches, except that
+`local` dispatches each notebook's runs separately, not all of `make figures` in one pool (its total
+is then an upper bound). Every notebook's CSV must be byte-identical between the modes.
+
+    PYTHONPATH=lib python benchmarks/make_figures_timing.py --preset quick --workers 2 \\
+        --json benchmarks/make_figures_timing.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_one(name: str, mode: str, base: Path, preset: str, workers: int) -> dict:
+    d = base / mode
+    cmd = [sys.executable, "-m", "hyla.reproduce", "--preset", preset, "--only", name,
+           "--out", str(d / "figures"), "--cache-dir", str(d / "runs"), "--executed", str(d / "executed"),
+           "--executor", mode]
+    if mode == "local":
+        cmd += ["--workers", str(workers)]
+    env = dict(os.environ, HYLA_XLA_CACHE=str(d / "xla"), MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join([str(ROOT / "lib"), os.environ.get("PYTHONPATH", "")]))
+    load0 = os.getloadavg()
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    (d / "logs").mkdir(parents=True, exist_ok=True)
+    (d / "logs" / f"{name}.txt").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    return {"seconds": round(seconds, 1), "ok": proc.returncode == 0, "loadavg_start": load0,
+            "loadavg_end": os.getloadavg()}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", default="quick")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", nargs="*", help="notebook names (default: every notebook)")
+    ap.add_argument("--dir", help="working folder (default: a new temporary folder)")
+    ap.add_argument("--json", help="write the records here")
+    args = ap.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT / "lib"))
+    from hyla import provenance, reproduce
+
+    names = [p.stem for p in reproduce.find_notebooks(ROOT / "notebooks")
+             if not args.only or p.stem in args.only]
+    base = Path(args.dir or tempfile.mkdtemp(prefix="make_figures_timing_"))
+    modes = ("inline", "local")
+    rows = []
+    for i, name in enumerate(names):
+        order = modes if i % 2 == 0 else modes[::-1]
+        row = {"notebook": name, "order": list(order)}
+        for mode in order:
+            row[mode] = run_one(name, mode, base, args.preset, args.workers)
+            print(f"{name:32s} {mode:6s} {row[mode]['seconds']:7.1f} s  ok={row[mode]['ok']}  "
+                  f"load {row[mode]['loadavg_start'][0]:.1f} -> {row[mode]['loadavg_end'][0]:.1f}", flush=True)
+        csv = f"{name}.{args.preset}.csv"
+        a, b = (base / m / "figures" / "data" / csv for m in modes)
+        row["csv_identical"] = a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)
+        row["local_over_inline"] = round(row["local"]["seconds"] / row["inline"]["seconds"], 3)
+        rows.append(row)
+    totals = {m: round(sum(r[m]["seconds"] for r in rows), 1) for m in modes}
+    print(f"{'total':32s} inline {totals['inline']:.1f} s, local {totals['local']:.1f} s, "
+          f"local / inline {totals['local'] / totals['inline']:.3f}")
+    record = {"preset": args.preset, "workers": args.workers, "notebooks": rows, "totals_s": totals,
+              "local_over_inline": round(totals["local"] / totals["inline"], 3),
+              "all_csv_identical": all(r["csv_identical"] for r in rows),
+              "device": provenance.device_info(), "git": provenance.git_info(),
+              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dir": str(base)}
+    if args.json:
+        Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return 0 if all(r["inline"]["ok"] and r["local"]["ok"] and r["csv_identical"] for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
