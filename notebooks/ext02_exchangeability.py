@@ -47,12 +47,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "ext02_exchangeability"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import jax
 import numpy as np
@@ -119,9 +117,7 @@ c_theory = cme_l1_rate(task)
 # beyond training (2× and 4× the longest, padded to 4×).
 
 # %%
-results = {m: runs.load_or_train(presets.apply_overrides(s, steps, num_seeds), cache_dir,
-                                 name=f"{m} posterior")
-           for m, s in config["specs"].items()}
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds, name=lambda m, spec: f"{m} posterior")
 obj = make_objective("exchangeable", **task_args)
 learned_rows = []
 for m, res in results.items():
@@ -156,8 +152,7 @@ for m, res in results.items():
     rows += [dict(r, length="", sem="", panel="training") for r in runs.tidy(res, m)]
 timer.__exit__(None, None, None)
 figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-             provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
-                               "train_wall_time_s": {m: round(r.wall_time_s, 1) for m, r in results.items()},
+             provenance_extra={**runs.provenance(results),
                                "cme_theory_constant": c_theory,
                                "paper": "Zhang et al. 2022 (arXiv 2212.14852): attention infers the "
                                         "latent posterior, error decreasing in L",

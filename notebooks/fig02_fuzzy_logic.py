@@ -49,12 +49,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "fig02_fuzzy_logic"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import numpy as np
 
@@ -69,11 +67,8 @@ from hyla.provenance import Timer
 # %%
 timer = Timer()
 timer.__enter__()
-results = {}
-for (method, n, frac), spec in config["specs"].items():
-    spec = presets.apply_overrides(spec, steps, num_seeds)
-    results[(method, n, frac)] = runs.load_or_train(
-        spec, cache_dir, name=f"{method} N={n} held-out={frac:.0%}")
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds,
+                         name=lambda key, spec: "{} N={} held-out={:.0%}".format(*key))
 
 # %% [markdown]
 # Latent codes of the headline runs: the query token attending to itself, one H-vector per layer
@@ -113,9 +108,7 @@ for r in rows:
 timer.__exit__(None, None, None)
 figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
              arrays={"tsne": emb, "tsne_terms": codes_for_tsne["terms"]},
-             provenance_extra={"runs": {f"{m} N={n} f={f}": r.spec.key() for (m, n, f), r in results.items()},
-                               "train_wall_time_s": {f"{m} N={n} f={f}": round(r.wall_time_s, 1)
-                                                     for (m, n, f), r in results.items()},
+             provenance_extra={**runs.provenance(results, lambda k: "{} N={} f={}".format(*k)),
                                "latent_method": config["latent_method"],
                                "overrides": {"steps": steps, "num_seeds": num_seeds}})
 

@@ -50,12 +50,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "fig04_sraven_scaling"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import csv
 import os
@@ -70,12 +68,8 @@ from hyla.provenance import Timer
 # %%
 timer = Timer()
 timer.__enter__()
-results = {}
-for (method, depth, width, problems), spec in config["specs"].items():
-    spec = presets.apply_overrides(spec, steps, num_seeds)
-    budget = f" {problems / 1e6:g}M problems" if problems else ""
-    results[(method, depth, width, problems)] = runs.load_or_train(
-        spec, cache_dir, name=f"{method} depth={depth} width={width}{budget}")
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds, name=lambda key, spec: (
+    "{} depth={} width={}".format(*key) + (f" {key[3] / 1e6:g}M problems" if key[3] else "")))
 print("load average (1/5/15 min):", os.getloadavg())
 
 # %% [markdown]
@@ -102,11 +96,8 @@ print(f"CPU search table: {len(search)} rows from {search_path}" if search
 timer.__exit__(None, None, None)
 
 task = next(iter(results.values())).spec.task_args
-run_names = {k: "{} d={} w={} p={}".format(*k) for k in results}
 figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-             provenance_extra={"runs": {run_names[k]: r.spec.key() for k, r in results.items()},
-                               "train_wall_time_s": {run_names[k]: round(r.wall_time_s, 1)
-                                                     for k, r in results.items()},
+             provenance_extra={**runs.provenance(results, lambda k: "{} d={} w={} p={}".format(*k)),
                                "task": {k: task[k] for k in ("num_features", "num_values", "permute_features")},
                                "base_problems": config["base_problems"],
                                "pipeline_check": preset == "smoke" or (

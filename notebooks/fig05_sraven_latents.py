@@ -52,10 +52,8 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
 
 from hyla import notebook, presets
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "fig05_sraven_latents"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import os
 

@@ -52,11 +52,8 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
 
 from hyla import notebook, presets
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()),
-                                   presets.notebook_schema({"corpus": (str, None)}))
 FIGURE = "fig06_language_model"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals(), {"corpus": (str, None)})
 
 from hyla import claims, figdata, figures, lm, plotting, runs
 from hyla.presets.lm import lm_spec
@@ -100,8 +97,7 @@ for method, res in results.items():
                       seq_len=res.spec.model.seq_len)
 timer.__exit__(None, None, None)
 figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-             provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
-                               "train_wall_time_s": {m: round(r.wall_time_s, 1) for m, r in results.items()},
+             provenance_extra={**runs.provenance(results),
                                "parameters": num_params,
                                "corpus": {"name": corpus_name, "characters": len(text), "vocab": vocab,
                                           "level": config["level"], "fingerprint": fingerprint,
@@ -120,10 +116,7 @@ figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
 data = figdata.load(FIGURE, preset, out_dir)
 print(claims.report(claims.evaluate(data)))
 print()
-for method in data.unique("method"):
-    print(f"{method:8s}", "  ".join(
-        "{} {:.3f} ± {:.3f}".format(m, *plotting.mean_sem(data.values(m, method=method)))
-        for m in ("validation_loss", "train_eval_loss")), "nats/char")
+print(plotting.final_table(data, ("validation_loss", "train_eval_loss"), unit="nats/char"))
 print("parameters per model:", data.extra["parameters"])
 
 # %%

@@ -44,12 +44,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "figA3_logic_metrics"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 from hyla import claims, figdata, figures, plotting, runs
 from hyla.provenance import Timer
@@ -61,11 +59,7 @@ from hyla.provenance import Timer
 # %%
 timer = Timer()
 timer.__enter__()
-results = {}
-for method, spec in config["specs"].items():
-    spec = presets.apply_overrides(spec, steps, num_seeds)
-    n, frac = spec.task_args["seq_len"], spec.task_args["heldout_fraction"]
-    results[method] = runs.load_or_train(spec, cache_dir, name=f"{method} N={n} held-out={frac:.0%}")
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds, name=notebook.logic_run_name)
 
 # Save: every evaluated metric of every run, one tidy row per method × seed × step × metric.
 rows = []
@@ -74,8 +68,7 @@ for method, res in results.items():
                       heldout_fraction=res.spec.task_args["heldout_fraction"])
 timer.__exit__(None, None, None)
 figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-             provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
-                               "train_wall_time_s": {m: round(r.wall_time_s, 1) for m, r in results.items()},
+             provenance_extra={**runs.provenance(results),
                                "overrides": {"steps": steps, "num_seeds": num_seeds}})
 
 # %% [markdown]
@@ -88,10 +81,7 @@ figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
 data = figdata.load(FIGURE, preset, out_dir)
 print(claims.report(claims.evaluate(data)))
 print()
-for method in data.unique("method"):
-    print(f"{method:10s}", "  ".join(
-        "{} {:+.3f} ± {:.3f}".format(m, *plotting.mean_sem(data.values(m, method=method)))
-        for m in ("train_r2", "heldout_r2", "unknown_terms_r2")))
+print(plotting.final_table(data, ("train_r2", "heldout_r2", "unknown_terms_r2"), fmt="{:+.3f} ± {:.3f}"))
 
 # %%
 fig, paths = figures.render(FIGURE, data, out_dir)  # hyla/figures/figA3_logic_metrics.py

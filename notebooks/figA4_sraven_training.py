@@ -48,12 +48,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "figA4_sraven_training"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import os
 
@@ -72,13 +70,8 @@ from hyla.provenance import Timer
 timer = Timer()
 timer.__enter__()
 p_max = config["problems"][-1]
-results = {}
-for (method, depth, width, problems), spec in config["specs"].items():
-    if problems != p_max:
-        continue
-    spec = presets.apply_overrides(spec, steps, num_seeds)
-    results[(method, depth, width)] = runs.load_or_train(
-        spec, cache_dir, name=f"{method} depth={depth} width={width}")
+results = notebook.train({k[:3]: s for k, s in config["specs"].items() if k[3] == p_max}, cache_dir,
+                         steps, num_seeds, name=lambda key, spec: "{} depth={} width={}".format(*key))
 print("load average (1/5/15 min):", os.getloadavg())
 
 # %%

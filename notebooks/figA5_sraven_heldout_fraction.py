@@ -46,12 +46,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "figA5_sraven_heldout_fraction"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import math
 import os
@@ -68,10 +66,8 @@ from hyla.provenance import Timer
 # %%
 timer = Timer()
 timer.__enter__()
-results = {}
-for (method, frac), spec in config["specs"].items():
-    spec = presets.apply_overrides(spec, steps, num_seeds)
-    results[(method, frac)] = runs.load_or_train(spec, cache_dir, name=f"{method} held-out={frac:.0%}")
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds,
+                         name=lambda key, spec: "{} held-out={:.0%}".format(*key))
 print("load average (1/5/15 min):", os.getloadavg())
 
 # %%
@@ -86,9 +82,7 @@ for (method, frac), res in results.items():
 timer.__exit__(None, None, None)
 task = next(iter(results.values())).spec.task_args
 figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-             provenance_extra={"runs": {f"{m} f={f}": r.spec.key() for (m, f), r in results.items()},
-                               "train_wall_time_s": {f"{m} f={f}": round(r.wall_time_s, 1)
-                                                     for (m, f), r in results.items()},
+             provenance_extra={**runs.provenance(results, lambda k: "{} f={}".format(*k)),
                                "pipeline_check": preset == "smoke" or (
                                    preset == "quick" and not config["quick_shows_effect"]),
                                "task": {k: task[k] for k in ("num_features", "num_values", "permute_features")},

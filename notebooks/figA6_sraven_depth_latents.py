@@ -48,12 +48,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "figA6_sraven_depth_latents"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import os
 
@@ -70,9 +68,7 @@ from hyla.tasks.raven import RULES
 # %%
 timer = Timer()
 timer.__enter__()
-results = {d: runs.load_or_train(presets.apply_overrides(s, steps, num_seeds), cache_dir,
-                                 name=f"hyla depth={d}")
-           for d, s in config["specs"].items()}
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds, name=lambda d, spec: f"hyla depth={d}")
 print("load average (1/5/15 min):", os.getloadavg())
 
 # %% [markdown]
@@ -122,9 +118,7 @@ timer.__exit__(None, None, None)
 task = results[next(iter(results))].spec.task_args
 arrays = {f"{k}_{d}": v[k] for d, v in shown.items() for k in ("first", "last", "rules", "y")}
 figdata.save(FIGURE, out_dir, preset, rows, arrays=arrays, wall_time_s=timer.elapsed,
-             provenance_extra={"runs": {f"depth {d}": r.spec.key() for d, r in results.items()},
-                               "train_wall_time_s": {f"depth {d}": round(r.wall_time_s, 1)
-                                                     for d, r in results.items()},
+             provenance_extra={**runs.provenance(results, "depth {}".format),
                                "task": {k: task[k] for k in ("num_features", "num_values", "permute_features")},
                                "rules": list(RULES), "loadavg": os.getloadavg(),
                                "overrides": {"steps": steps, "num_seeds": num_seeds}})

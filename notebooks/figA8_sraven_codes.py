@@ -49,12 +49,10 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "figA8_sraven_codes"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import os
 
@@ -71,8 +69,7 @@ from hyla.tasks.raven import RULES
 # %%
 timer = Timer()
 timer.__enter__()
-results = {m: runs.load_or_train(presets.apply_overrides(s, steps, num_seeds), cache_dir, name=m)
-           for m, s in config["specs"].items()}
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds)
 print("load average (1/5/15 min):", os.getloadavg())
 
 # %% [markdown]

@@ -61,23 +61,16 @@ if "google.colab" in sys.modules:  # on Colab: install hyla from GitHub, unless 
         subprocess.run([sys.executable, "-m", "pip", "install", "-q",
                         "hyla[notebooks] @ git+https://github.com/hyla-companion/hyla"], check=True)
 
-from hyla import notebook, presets
+from hyla import notebook
 
-params = notebook.check_parameters(notebook.capture_parameters(globals()), presets.notebook_schema())
 FIGURE = "tabA1_sraven_ablations"
-config = presets.get(FIGURE, preset)
-notebook.banner(preset, FIGURE)
+config = notebook.setup(FIGURE, globals())
 
 import os
 
 from hyla import claims, figdata, figures, runs
-from hyla.attention import PAPER_NAMES
 from hyla.figures import tabA1_sraven_ablations as table
 from hyla.provenance import Timer
-
-# REFERENCE DATA, not our results: the paper's Table A1, sRAVEN column (accuracy x 100 on held-out
-# rule combinations, mean and s.e. over 3 seeds), saved beside ours.
-from hyla.presets.raven import PAPER_TABLE_A1_SRAVEN, PAPER_TABLE_A1_SRAVEN_NOT_IMPLEMENTED
 
 # %% [markdown]
 # ## Compute
@@ -87,36 +80,19 @@ from hyla.presets.raven import PAPER_TABLE_A1_SRAVEN, PAPER_TABLE_A1_SRAVEN_NOT_
 # %%
 timer = Timer()
 timer.__enter__()
-results = {}
-for method, spec in config["specs"].items():
-    spec = presets.apply_overrides(spec, steps, num_seeds)
-    results[method] = runs.load_or_train(spec, cache_dir, name=method)
+results = notebook.train(config["specs"], cache_dir, steps, num_seeds)
 print("load average (1/5/15 min):", os.getloadavg())
 
 # %%
-# Save data: every run's accuracy history, plus the final held-out accuracy x 100 per seed beside the paper's.
-rows = []
-for method, res in results.items():
-    rows += runs.tidy(res, method, ("heldout_accuracy", "heldout_feature_accuracy", "train_accuracy"))
-    for seed, v in zip(res.spec.seeds, runs.final_values(res, "heldout_accuracy")):
-        rows.append(dict(method=method, seed=seed, step=res.spec.train.steps,
-                         metric="heldout_accuracy_x100_final", value=100 * float(v),
-                         paper_row=PAPER_NAMES[method], paper_mean=PAPER_TABLE_A1_SRAVEN[method][0],
-                         paper_sem=PAPER_TABLE_A1_SRAVEN[method][1]))
-for r in rows:
-    for c in ("paper_row", "paper_mean", "paper_sem"):
-        r.setdefault(c, "")
+# Save: every run's accuracy history, plus the final held-out accuracy x 100 per seed beside the
+# paper's (reference data, `hyla.presets.raven.PAPER_TABLE_A1_SRAVEN`, not our results).
+rows = table.rows(results)
 timer.__exit__(None, None, None)
 task = results[next(iter(results))].spec.task_args
 figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
-             provenance_extra={"runs": {m: r.spec.key() for m, r in results.items()},
-                               "train_wall_time_s": {m: round(r.wall_time_s, 1) for m, r in results.items()},
+             provenance_extra={**runs.provenance(results),
                                "task": {k: task[k] for k in ("num_features", "num_values", "permute_features")},
-                               "all_methods": list(config["all_methods"]),
-                               "paper_names": {m: PAPER_NAMES[m] for m in config["all_methods"]},
-                               "paper_table": {m: list(v) for m, v in PAPER_TABLE_A1_SRAVEN.items()},
-                               "paper_not_implemented": {k: list(v) for k, v in
-                                                         PAPER_TABLE_A1_SRAVEN_NOT_IMPLEMENTED.items()},
+                               **table.paper_provenance(config["all_methods"]),
                                "loadavg": os.getloadavg(),
                                "overrides": {"steps": steps, "num_seeds": num_seeds}})
 
@@ -130,13 +106,7 @@ figdata.save(FIGURE, out_dir, preset, rows, wall_time_s=timer.elapsed,
 data = figdata.load(FIGURE, preset, out_dir)
 print(claims.report(claims.evaluate(data)))
 print()
-table_md = table.table_markdown(data)
-print(table_md)
-md_path = figdata.data_paths(FIGURE, preset, out_dir)["csv"].with_suffix(".md")
-md_path.write_text(f"Table A1, sRAVEN column [{preset}]\n\n{table_md}\n", encoding="utf-8")
-print(f"\nrank correlation with the paper: ρ = {table.rank_correlation(data):.2f} over "
-      f"{len(data.unique('method', table.FINAL))} mixers;", "training time per mixer (s):",
-      data.extra["train_wall_time_s"])
+print(table.write_markdown(data, out_dir))
 
 # %%
 fig, paths = figures.render(FIGURE, data, out_dir)  # hyla/figures/tabA1_sraven_ablations.py

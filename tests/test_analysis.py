@@ -93,3 +93,25 @@ def test_map_in_chunks_equals_one_call_per_item():
         got = analysis.map_in_chunks(fn, batch, chunk)
         assert got.shape == (10,)
         np.testing.assert_allclose(got, ref, rtol=1e-6)
+
+
+def test_neighbour_kappa_against_brute_force():
+    """κ from explicit pairwise distances and hand-computed chance, on a small random example."""
+    from hyla import analysis
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((40, 3)) * np.array([1.0, 5.0, 0.2])
+    labels = rng.integers(0, 3, 40)
+    x[labels == 1] += 2.0  # some clustering
+    k = 4
+    z = (x - x.mean(0)) / (x.std(0) + 1e-8)
+    d = ((z[:, None] - z[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    nn = np.argsort(d, axis=1, kind="stable")[:, :k]
+    agree = np.mean([[labels[j] == labels[i] for j in nn[i]] for i in range(len(x))])
+    p = np.bincount(labels) / len(labels)
+    chance = (p ** 2).sum()
+    assert analysis.neighbour_kappa(x, labels, k) == pytest.approx((agree - chance) / (1 - chance), abs=1e-12)
+    # identical labels within perfectly separated clusters: κ = 1
+    x2 = np.concatenate([np.zeros((10, 2)), 100 + np.zeros((10, 2))]) + 1e-3 * rng.standard_normal((20, 2))
+    assert analysis.neighbour_kappa(x2, np.repeat([0, 1], 10), 3) == pytest.approx(1.0)

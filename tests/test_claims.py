@@ -82,6 +82,18 @@ def test_loglog_slope():
     assert v.a[0] == pytest.approx(-0.5) and v.verdict == "reproduced"
 
 
+def test_largest_takes_the_worst_row():
+    """stat="largest": one number, the largest value of every matching row (layers, seeds, steps)."""
+    rows = [dict(method="hyla", seed=0, step=0, metric="err", value=v, layer=l)
+            for l, v in ((1, 3e-5), (2, 2e-4), (3, 1e-6))]
+    d = FigureData("figX", "quick", rows, {}, {})
+    c = Claim("figX", "err", "err", "hyla", op="<", bound=1e-4, stat="largest", min_seeds=1)
+    (v,) = claims.evaluate(d, [c])
+    assert v.a == (2e-4, 0.0, 1) and v.verdict == "not reproduced"
+    c = Claim("figX", "err", "err", "hyla", op="<", bound=1e-3, stat="largest", min_seeds=1)
+    assert claims.evaluate(d, [c])[0].verdict == "reproduced"
+
+
 def test_bad_claims_are_rejected():
     with pytest.raises(ValueError, match="op="):
         _claim(op=">=")

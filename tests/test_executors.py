@@ -39,8 +39,8 @@ def _training_code(cell: str) -> ast.Module:
     """The cell's top-level statements up to its last one that trains (calls load_or_train, or a
     helper of the cell that does)."""
     tree = ast.parse(cell)
-    trainers = {"load_or_train"} | {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
-                                    and "load_or_train" in ast.unparse(n)}
+    trainers = TRAINERS | {n.name for n in tree.body if isinstance(n, ast.FunctionDef)
+                           and _trains(ast.unparse(n))}
 
     def trains(stmt):
         return not isinstance(stmt, ast.FunctionDef) and any(
@@ -52,6 +52,14 @@ def _training_code(cell: str) -> ast.Module:
     return ast.Module(body=tree.body[: last + 1], type_ignores=[])
 
 
+# What a notebook calls to train: runs.load_or_train, or notebook.train (which calls it per spec).
+TRAINERS = {"load_or_train", "train"}
+
+
+def _trains(code: str) -> bool:
+    return "load_or_train(" in code or "notebook.train(" in code
+
+
 def _trained_by_notebook(figure: str, preset: str, out_dir: str) -> list[tuple[str, str]]:
     """(name, spec key) of every load_or_train call of the notebook's paired script at ``preset``:
     its setup cells, then the training statements of its cells that train, with load_or_train
@@ -59,7 +67,7 @@ def _trained_by_notebook(figure: str, preset: str, out_dir: str) -> list[tuple[s
     code = reproduce.inject_parameters((NOTEBOOKS / f"{figure}.py").read_text(),
                                        {"preset": preset, "out_dir": out_dir})
     cells = re.split(r"^# %%.*$", code, flags=re.M)
-    setup = next(i for i, c in enumerate(cells) if "presets.get(" in c)
+    setup = next(i for i, c in enumerate(cells) if "notebook.setup(" in c or "presets.get(" in c)
     seen = []
 
     def record(spec, cache_dir="", name="", **kw):
@@ -73,7 +81,7 @@ def _trained_by_notebook(figure: str, preset: str, out_dir: str) -> list[tuple[s
         for i, cell in enumerate(cells):
             if i <= setup:
                 exec(compile(cell, figure, "exec"), namespace)
-            elif "load_or_train" in cell:
+            elif _trains(cell):
                 exec(compile(_training_code(cell), figure, "exec"), namespace)
     return seen
 

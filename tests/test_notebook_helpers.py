@@ -147,3 +147,41 @@ def test_banner_notes_gpu_and_paper_presets_on_cpu(capsys):
         assert "'quick'" in lines[1]
     notebook.banner("quick", "fig02_fuzzy_logic")
     assert "note:" not in capsys.readouterr().out
+
+
+def _notebook_globals(**params):
+    ns = {"__name__": "__main__", "sys": os, "preset": "smoke", "out_dir": "", "cache_dir": "", "steps": 0,
+          "num_seeds": 0, "FIGURE": "figA3_logic_metrics"}
+    ns.update(params)
+    return ns
+
+
+def test_setup_checks_parameters_and_returns_the_preset_config(capsys):
+    from hyla import presets
+
+    config = notebook.setup("figA3_logic_metrics", _notebook_globals())
+    assert config.keys() == presets.get("figA3_logic_metrics", "smoke").keys()
+    assert "figA3_logic_metrics | preset=smoke" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="presett"):  # a misspelled parameter, before any compute
+        notebook.setup("figA3_logic_metrics", _notebook_globals(presett="quick"))
+    with pytest.raises(ValueError, match="preset"):
+        notebook.setup("figA3_logic_metrics", _notebook_globals(preset="fast"))
+    with pytest.raises(ValueError, match="FIGURE"):  # FIGURE is exempt only when it names this figure
+        notebook.setup("fig02_fuzzy_logic", _notebook_globals())
+    with pytest.raises(ValueError, match="corpus"):  # a figure's own parameter needs its schema entry
+        notebook.setup("figA3_logic_metrics", _notebook_globals(corpus="x"))
+    notebook.setup("figA3_logic_metrics", _notebook_globals(corpus="x"), {"corpus": (str, None)})
+
+
+def test_train_applies_overrides_and_labels_runs(monkeypatch):
+    from hyla import presets, runs
+
+    spec = presets.get("figA3_logic_metrics", "smoke")["specs"]["hyla"]
+    seen = []
+    monkeypatch.setattr(runs, "load_or_train", lambda s, cache_dir, name="", **kw: seen.append((s, name)) or s)
+    out = notebook.train({("hyla", 32): spec}, "", steps=7, num_seeds=1)
+    (s, name), = seen
+    assert out == {("hyla", 32): s} and name == "hyla 32"
+    assert s.train.steps == 7 and s.seeds == (0,) and spec.train.steps != 7
+    notebook.train({"hyla": spec}, "", name=notebook.logic_run_name)
+    assert seen[-1][1] == "hyla N=32 held-out=70%"

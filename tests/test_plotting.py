@@ -332,3 +332,28 @@ def test_git_dirty_ignores_figures_but_not_code(monkeypatch, tmp_path):
     assert provenance.git_info()["dirty"] is False
     (tmp_path / "lib" / "code.py").write_text("x = 2")
     assert provenance.git_info()["dirty"] is True
+
+
+def test_final_table_prints_mean_and_sem_over_seeds_at_the_last_step():
+    from hyla.figdata import FigureData
+
+    rows = [dict(method=m, seed=s, step=st, metric="loss", value=v)
+            for m, vals in (("hyla", (1.0, 3.0)), ("linear", (2.0, 2.0)))
+            for s, v in enumerate(vals) for st, v in ((1, 9.0), (10, v))]
+    text = plotting.final_table(FigureData("figX", "quick", rows, {}, {}), ("loss",), unit="nats")
+    # hyla: mean 2, s.e. = std(ddof=1) / sqrt(2) = sqrt(2) / sqrt(2) = 1; linear: 2 ± 0
+    assert text.splitlines() == ["hyla       loss 2.000 ± 1.000 nats", "linear     loss 2.000 ± 0.000 nats"]
+
+
+def test_runs_provenance_names_each_run_by_its_key():
+    import types
+
+    from hyla import runs
+
+    def result(key, seconds):
+        return types.SimpleNamespace(spec=types.SimpleNamespace(key=lambda: key), wall_time_s=seconds)
+
+    res = {("hyla", 2): result("abc", 1.234), ("linear", 4): result("def", 5.0)}
+    assert runs.provenance(res) == {"runs": {"hyla 2": "abc", "linear 4": "def"},
+                                    "train_wall_time_s": {"hyla 2": 1.2, "linear 4": 5.0}}
+    assert runs.provenance(res, lambda k: "{} d={}".format(*k))["runs"] == {"hyla d=2": "abc", "linear d=4": "def"}

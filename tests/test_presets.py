@@ -87,3 +87,17 @@ def test_apply_overrides():
     s2 = presets.apply_overrides(spec, steps=200, num_seeds=2)
     assert s2.train.steps == 200 and s2.seeds == (0, 1) and s2.train.steps > 2 * s2.train.warmup_steps
     assert presets.apply_overrides(spec).key() == spec.key()
+
+
+def test_paper_table_a1_logic_reference_data():
+    """The paper's Table A1 fuzzy-logic column (reference data), one row per implemented mixer; the
+    headline rows equal the numbers the claims quote."""
+    from hyla.attention import MIXERS
+    from hyla.presets import logic
+
+    assert set(logic.PAPER_TABLE_A1_LOGIC) == set(MIXERS)
+    assert logic.PAPER_TABLE_A1_LOGIC["hyla"] == (81.13, 7.77)
+    assert logic.PAPER_TABLE_A1_LOGIC["softmax"] == (63.28, 2.31)
+    assert logic.PAPER_TABLE_A1_LOGIC["linear"] == (59.89, 5.22)
+    assert logic.PAPER_TABLE_A1_LOGIC["linear+rms_head"] == (68.93, 5.10)
+    assert len(logic.PAPER_TABLE_A1_LOGIC_NOT_IMPLEMENTED) == 5

@@ -176,8 +176,26 @@ def ridge_r2(train_x, train_y, test_x, test_y, l2: float = 1.0) -> float:
     return float(np.mean(1 - ss_res[ok] / ss_tot[ok]))
 
 
+def neighbour_kappa(x: Float[np.ndarray, "N D"], labels: np.ndarray, k: int = 10) -> float:
+    """Chance-corrected agreement of each code's ``k`` nearest neighbours with its label.
+
+    Codes are standardised per dimension; neighbours are Euclidean, the point itself excluded.
+    ``agreement`` is the fraction of neighbours sharing the label, ``chance = sum_c p_c^2`` over the
+    label frequencies p_c, and kappa = (agreement - chance) / (1 - chance): 0 no more clustering than
+    chance, 1 every neighbour shares the label.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    z = (x - x.mean(0)) / (x.std(0) + 1e-8)
+    idx = NearestNeighbors(n_neighbors=k + 1).fit(z).kneighbors(z, return_distance=False)[:, 1:]
+    agree = float((labels[idx] == labels[:, None]).mean())
+    _, counts = np.unique(labels, return_counts=True)
+    chance = float(((counts / counts.sum()) ** 2).sum())
+    return (agree - chance) / (1 - chance)
+
+
 __all__ = [
     "forward_codes", "logic_query_codes", "logic_split_codes", "logic_term_probe",
     "term_probe_per_layer", "raven_slot_codes", "probe_f1", "decode_accuracy", "embed_2d",
-    "class_mean_cosine", "ridge_r2"
+    "class_mean_cosine", "ridge_r2", "neighbour_kappa"
 ]

@@ -3,8 +3,7 @@
 A notebook's first code cell (tagged ``parameters``) holds literal assignments only; papermill injects
 overrides after it. The next cell does::
 
-    params = capture_parameters(globals())
-    check_parameters(params, {"preset": (str, PRESETS), "seeds": (int, Range(1, 100)), "out_dir": (str, None)})
+    config = notebook.setup(FIGURE, globals())   # check_parameters + presets.get + banner
 
 so a misspelled name (``-p presett smoke``, which papermill only warns about) or a bad value stops the
 notebook before any compute, with a message naming the parameter and what is allowed.
@@ -38,6 +37,9 @@ __all__ = [
     "github_repo",
     "in_colab",
     "banner",
+    "setup",
+    "train",
+    "logic_run_name",
 ]
 
 # The branch the "Open in Colab" badges open; the organisation and repository come from
@@ -224,3 +226,44 @@ def banner(preset: str, figure: str) -> None:
         size = "one H100, ~10 minutes per figure" if preset == "gpu" else "the paper's compute"
         print(f"note: preset {preset!r} is sized for {size}; on this CPU it can take many hours "
               "(preset 'quick' is the CPU tier)", flush=True)
+
+
+def setup(figure: str, namespace: Mapping[str, Any], extra: Mapping[str, tuple[Any, Any]] | None = None) -> dict:
+    """A figure notebook's setup: check its parameters, print the banner, return its configuration.
+
+    ``namespace`` is the notebook's ``globals()`` after the parameters cell (its ``FIGURE = figure``
+    is not a parameter); ``extra`` adds the figure's own parameters to ``presets.notebook_schema``.
+    Raises ``ValueError`` (naming the parameter and the allowed values) before any compute; returns
+    ``presets.get(figure, preset)``.
+    """
+    from . import presets
+
+    given = capture_parameters(namespace)
+    if given.get("FIGURE") == figure:
+        del given["FIGURE"]
+    given = check_parameters(given, presets.notebook_schema(dict(extra or {})))
+    config = presets.get(figure, given["preset"])
+    banner(given["preset"], figure)
+    return config
+
+
+def train(specs: Mapping[Any, Any], cache_dir: str = "", steps: int = 0, num_seeds: int = 0,
+          name=None, **kw) -> dict:
+    """``{key: spec}`` -> ``{key: RunResult}``: each spec with the notebook's ``steps`` /
+    ``num_seeds`` overrides, from the run cache or trained there (``runs.load_or_train``, ``kw``).
+
+    ``name(key, spec)`` labels a run in the log; by default the key itself (a tuple joined by spaces).
+    """
+    from . import presets, runs
+
+    out = {}
+    for key, spec in specs.items():
+        spec = presets.apply_overrides(spec, steps, num_seeds)
+        label = name(key, spec) if name else (" ".join(map(str, key)) if isinstance(key, tuple) else str(key))
+        out[key] = runs.load_or_train(spec, cache_dir, name=label, **kw)
+    return out
+
+
+def logic_run_name(method: str, spec) -> str:
+    """``<method> N=<examples> held-out=<fraction>``: how the fuzzy-logic notebooks label a run."""
+    return f"{method} N={spec.task_args['seq_len']} held-out={spec.task_args['heldout_fraction']:.0%}"

@@ -283,6 +283,15 @@ def mean_sem(values: Any, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return mean, sem
 
 
+def final_table(data, metrics: Sequence[str], fmt: str = "{:.3f} ± {:.3f}", unit: str = "") -> str:
+    """One line per method: ``metric mean ± s.e.`` (over seeds, last step) of each of ``metrics``."""
+    lines = []
+    for method in data.unique("method", metrics[0]):
+        cells = "  ".join(f"{m} " + fmt.format(*mean_sem(data.values(m, method=method))) for m in metrics)
+        lines.append(f"{method:10s} {cells}{' ' + unit if unit else ''}")
+    return "\n".join(lines)
+
+
 def band(
     ax,
     x: Iterable[float],

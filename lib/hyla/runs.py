@@ -35,7 +35,7 @@ from hyla.train import RunResult, RunSpec, Trainer
 
 __all__ = ["CorruptRunError", "DivergedRunError", "RunLockedError", "enable_compilation_cache",
            "run_dir", "status", "is_cached", "load_or_train", "load_or_train_all", "tidy",
-           "final_values", "analysis_key"]
+           "final_values", "analysis_key", "provenance"]
 
 
 def enable_compilation_cache(path: str = "", cache_dir: str = "") -> str | None:
@@ -118,6 +118,18 @@ def load_or_train(
 def load_or_train_all(specs: dict, cache_dir: str = "", log=print, **kw) -> dict:
     """``{name: spec}`` -> ``{name: RunResult}``, one after another (``kw``: of load_or_train)."""
     return {name: load_or_train(s, cache_dir, name=name, log=log, **kw) for name, s in specs.items()}
+
+
+def provenance(results: dict, label=None) -> dict:
+    """``{"runs": {label: cache key}, "train_wall_time_s": {label: seconds}}`` of ``{key: RunResult}``
+    for a figure's provenance; ``label(key)`` names a run (default: the key, a tuple joined by spaces)."""
+    def name(key):
+        if label is not None:
+            return label(key)
+        return " ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+    return {"runs": {name(k): r.spec.key() for k, r in results.items()},
+            "train_wall_time_s": {name(k): round(r.wall_time_s, 1) for k, r in results.items()}}
 
 
 def tidy(result: RunResult, method: str, metrics: tuple[str, ...] | None = None, **settings) -> list[dict]:
