@@ -47,6 +47,17 @@ def run_one(name: str, mode: str, base: Path, preset: str, workers: int) -> dict
             "loadavg_end": os.getloadavg()}
 
 
+def _record(args, rows: list[dict], names: list[str], base: Path, provenance) -> dict:
+    """The measurement so far: per-notebook rows, the totals of both modes, and where it ran."""
+    totals = {m: round(sum(r[m]["seconds"] for r in rows), 1) for m in ("inline", "local")}
+    return {"preset": args.preset, "workers": args.workers, "notebooks": rows, "totals_s": totals,
+            "local_over_inline": round(totals["local"] / totals["inline"], 3),
+            "complete": len(rows) == len(names), "selected": names,
+            "all_csv_identical": all(r["csv_identical"] for r in rows),
+            "device": provenance.device_info(), "git": provenance.git_info(),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dir": str(base)}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="quick")
@@ -76,16 +87,12 @@ def main(argv=None) -> int:
         row["csv_identical"] = a.is_file() and b.is_file() and filecmp.cmp(a, b, shallow=False)
         row["local_over_inline"] = round(row["local"]["seconds"] / row["inline"]["seconds"], 3)
         rows.append(row)
-    totals = {m: round(sum(r[m]["seconds"] for r in rows), 1) for m in modes}
+        record = _record(args, rows, names, base, provenance)
+        if args.json:  # after every notebook, so a killed measurement keeps what it measured
+            Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    totals = record["totals_s"]
     print(f"{'total':32s} inline {totals['inline']:.1f} s, local {totals['local']:.1f} s, "
-          f"local / inline {totals['local'] / totals['inline']:.3f}")
-    record = {"preset": args.preset, "workers": args.workers, "notebooks": rows, "totals_s": totals,
-              "local_over_inline": round(totals["local"] / totals["inline"], 3),
-              "all_csv_identical": all(r["csv_identical"] for r in rows),
-              "device": provenance.device_info(), "git": provenance.git_info(),
-              "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dir": str(base)}
-    if args.json:
-        Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+          f"local / inline {record['local_over_inline']:.3f}")
     return 0 if all(r["inline"]["ok"] and r["local"]["ok"] and r["csv_identical"] for r in rows) else 1
 
 

@@ -183,4 +183,5 @@ def test_make_figures_timing_alternates_modes_and_compares_csvs(tmp_path):
     (row,) = rec["notebooks"]
     assert row["order"] == ["inline", "local"] and row["csv_identical"] and rec["all_csv_identical"]
     assert set(rec["totals_s"]) == {"inline", "local"} and rec["totals_s"]["inline"] > 0
+    assert rec["complete"] and rec["selected"] == ["fig03_sraven_task"]
     assert (tmp_path / "w" / "local" / "figures" / "data" / "fig03_sraven_task.smoke.csv").is_file()
