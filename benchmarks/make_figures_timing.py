@@ -11,6 +11,13 @@ is then an upper bound). Every notebook's CSV must be byte-identical between the
 
     PYTHONPATH=lib python benchmarks/make_figures_timing.py --preset quick --workers 2 \\
         --json benchmarks/make_figures_timing.json
+
+With ``--whole R`` it times the real thing instead: R rounds of one `python -m hyla.reproduce`
+over all the selected notebooks per mode (what `make figures` runs), each from empty caches, the
+first mode alternating per round; `local` then trains every run of every notebook in one pool.
+
+    PYTHONPATH=lib python benchmarks/make_figures_timing.py --preset quick --workers 2 --whole 2 \\
+        --json benchmarks/make_figures_timing_whole.json
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ import argparse
 import filecmp
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -28,11 +36,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_one(name: str, mode: str, base: Path, preset: str, workers: int) -> dict:
-    d = base / mode
-    cmd = [sys.executable, "-m", "hyla.reproduce", "--preset", preset, "--only", name,
+def _reproduce(names: list[str], mode: str, d: Path, preset: str, workers: int, log: Path) -> tuple:
+    """`python -m hyla.reproduce` over ``names`` with ``mode``, its caches and outputs in ``d``;
+    returns (the record so far, its stdout). The output goes to ``log``."""
+    cmd = [sys.executable, "-m", "hyla.reproduce", "--preset", preset, "--only", *names,
            "--out", str(d / "figures"), "--cache-dir", str(d / "runs"), "--executed", str(d / "executed"),
-           "--executor", mode]
+           "--log-dir", str(d / "run_logs"), "--executor", mode]
     if mode == "local":
         cmd += ["--workers", str(workers)]
     env = dict(os.environ, HYLA_XLA_CACHE=str(d / "xla"), MPLBACKEND="Agg",
@@ -41,10 +50,58 @@ def run_one(name: str, mode: str, base: Path, preset: str, workers: int) -> dict
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
-    (d / "logs").mkdir(parents=True, exist_ok=True)
-    (d / "logs" / f"{name}.txt").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(proc.stdout + proc.stderr, encoding="utf-8")
     return {"seconds": round(seconds, 1), "ok": proc.returncode == 0, "loadavg_start": load0,
-            "loadavg_end": os.getloadavg()}
+            "loadavg_end": os.getloadavg()}, proc.stdout
+
+
+def run_one(name: str, mode: str, base: Path, preset: str, workers: int) -> dict:
+    d = base / mode
+    return _reproduce([name], mode, d, preset, workers, d / "logs" / f"{name}.txt")[0]
+
+
+_NOTEBOOK_LINE = re.compile(r"^\[\d+/\d+\] (\S+)\s+\.\.\. (\w+) ([\d.]+) s", re.M)
+
+
+def run_whole(names: list[str], mode: str, d: Path, preset: str, workers: int) -> dict:
+    """One `python -m hyla.reproduce` over ``names`` with ``mode``, from empty caches in ``d``."""
+    rec, stdout = _reproduce(names, mode, d, preset, workers, d / "log.txt")
+    notebooks = {m[1]: float(m[3]) for m in _NOTEBOOK_LINE.finditer(stdout) if m[2] == "ok"}
+    rec["ok"] = rec["ok"] and len(notebooks) == len(names)
+    rec["notebooks_s"] = notebooks
+    rec["outside_notebooks_s"] = round(rec["seconds"] - sum(notebooks.values()), 1)  # pool, start-up
+    return rec
+
+
+def main_whole(args, names: list[str], base: Path, provenance) -> int:
+    modes = ("inline", "local")
+    rounds = []
+    for i in range(args.whole):
+        order = modes if i % 2 == 0 else modes[::-1]
+        row = {"round": i, "order": list(order)}
+        for mode in order:
+            row[mode] = run_whole(names, mode, base / f"{mode}-{i}", args.preset, args.workers)
+            print(f"round {i} {mode:6s} {row[mode]['seconds']:7.1f} s  ok={row[mode]['ok']}  "
+                  f"load {row[mode]['loadavg_start'][0]:.1f} -> {row[mode]['loadavg_end'][0]:.1f}", flush=True)
+        row["local_over_inline"] = round(row["local"]["seconds"] / row["inline"]["seconds"], 3)
+        rounds.append(row)
+        csv = [f"{n}.{args.preset}.csv" for n in names]
+        folders = [base / f"{m}-{r['round']}" / "figures" / "data" for r in rounds for m in modes]
+        identical = {c: all((f / c).is_file() and filecmp.cmp(folders[0] / c, f / c, shallow=False)
+                            for f in folders) for c in csv}
+        means = {m: round(sum(r[m]["seconds"] for r in rounds) / len(rounds), 1) for m in modes}
+        record = {"preset": args.preset, "workers": args.workers, "whole": True, "rounds": rounds,
+                  "mean_s": means, "local_over_inline": round(means["local"] / means["inline"], 3),
+                  "complete": len(rounds) == args.whole, "selected": names,
+                  "csv_identical": identical, "all_csv_identical": all(identical.values()),
+                  "device": provenance.device_info(), "git": provenance.git_info(),
+                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dir": str(base)}
+        if args.json:  # after every round, so a killed measurement keeps what it measured
+            Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(f"mean over {len(rounds)} round(s): inline {means['inline']:.1f} s, local {means['local']:.1f} s, "
+          f"local / inline {record['local_over_inline']:.3f}")
+    return 0 if all(r[m]["ok"] for r in rounds for m in modes) and record["all_csv_identical"] else 1
 
 
 def _record(args, rows: list[dict], names: list[str], base: Path, provenance) -> dict:
@@ -65,7 +122,11 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="*", help="notebook names (default: every notebook)")
     ap.add_argument("--dir", help="working folder (default: a new temporary folder)")
     ap.add_argument("--json", help="write the records here")
+    ap.add_argument("--whole", type=int, default=0, metavar="R",
+                    help="R rounds of one reproduce over all the notebooks per mode (what `make figures` runs)")
     args = ap.parse_args(argv)
+    if args.whole < 0:
+        ap.error(f"--whole {args.whole}: expected a number of rounds >= 1 (0: one notebook at a time)")
 
     sys.path.insert(0, str(ROOT / "lib"))
     from hyla import provenance, reproduce
@@ -73,6 +134,8 @@ def main(argv=None) -> int:
     names = [p.stem for p in reproduce.find_notebooks(ROOT / "notebooks")
              if not args.only or p.stem in args.only]
     base = Path(args.dir or tempfile.mkdtemp(prefix="make_figures_timing_"))
+    if args.whole:
+        return main_whole(args, names, base, provenance)
     modes = ("inline", "local")
     rows = []
     for i, name in enumerate(names):

@@ -185,3 +185,23 @@ def test_make_figures_timing_alternates_modes_and_compares_csvs(tmp_path):
     assert set(rec["totals_s"]) == {"inline", "local"} and rec["totals_s"]["inline"] > 0
     assert rec["complete"] and rec["selected"] == ["fig03_sraven_task"]
     assert (tmp_path / "w" / "local" / "figures" / "data" / "fig03_sraven_task.smoke.csv").is_file()
+
+
+@pytest.mark.slow
+def test_make_figures_timing_whole_times_one_reproduce_per_mode(tmp_path):
+    """`--whole 1`: one `hyla.reproduce` over the notebooks per mode, its notebooks' times parsed
+    from its progress lines, the CSVs of both modes compared."""
+    import make_figures_timing
+
+    out = tmp_path / "whole.json"
+    assert make_figures_timing.main(["--preset", "smoke", "--only", "fig03_sraven_task", "--whole", "1",
+                                     "--dir", str(tmp_path / "w"), "--json", str(out)]) == 0
+    rec = json.loads(out.read_text())
+    (rnd,) = rec["rounds"]
+    assert rnd["order"] == ["inline", "local"] and rec["complete"] and rec["all_csv_identical"]
+    for mode in ("inline", "local"):
+        assert set(rnd[mode]["notebooks_s"]) == {"fig03_sraven_task"}
+        assert 0 < rnd[mode]["notebooks_s"]["fig03_sraven_task"] < rnd[mode]["seconds"]
+    assert (tmp_path / "w" / "local-0" / "figures" / "data" / "fig03_sraven_task.smoke.csv").is_file()
+    with pytest.raises(SystemExit):
+        make_figures_timing.main(["--whole", "-1"])

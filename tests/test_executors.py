@@ -195,8 +195,26 @@ def test_local_slots_split_the_devices(monkeypatch):
     monkeypatch.setattr(executors, "_cores", lambda: [0, 1, 2, 3])
     assert executors.local_slots(2) == [{"cores": [0, 1]}, {"cores": [2, 3]}]
     assert executors.local_slots(0) == [{"cores": [c]} for c in range(4)]
+    # Fewer runs than workers: fewer workers, and the cores split among those.
+    assert executors.local_slots(2, runs=1) == [{"cores": [0, 1, 2, 3]}]
+    assert executors.local_slots(0, runs=2) == [{"cores": [0, 1]}, {"cores": [2, 3]}]
+    assert executors.local_slots(2, runs=5) == executors.local_slots(2)
     monkeypatch.setattr(executors, "_gpu_ids", lambda: ["0", "1", "2"])
     assert executors.local_slots(0) == [{"gpu": "0"}, {"gpu": "1"}, {"gpu": "2"}]
+    assert executors.local_slots(0, runs=2) == [{"gpu": "0"}, {"gpu": "1"}]
+
+
+def test_longest_first_orders_by_estimated_cost():
+    from hyla import runlist
+
+    runs = runlist.collect(["fig04_sraven_scaling", "fig02_fuzzy_logic", "ext02_exchangeability"], "quick")
+    ordered = executors.longest_first(runs)
+    assert sorted(r.folder for r in ordered) == sorted(r.folder for r in runs)
+    est = [runlist.estimate_s(r.spec, "cpu") for r in ordered]
+    known = [e for e in est if e is not None]
+    assert known == sorted(known, reverse=True) and len(known) >= 6
+    # The fuzzy-logic runs (about 80 s on the 2-core CPU) go before the sRAVEN ones (about 20 s).
+    assert [r.spec.task for r in ordered[:3]] == ["logic"] * 3
 
 
 # ------------------------------------------------------------------------------------------------

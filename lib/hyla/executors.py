@@ -25,7 +25,7 @@ import time
 import traceback
 from pathlib import Path
 
-__all__ = ["EXECUTORS", "Outcome", "TrainJob", "train_run", "local_slots", "run_local",
+__all__ = ["EXECUTORS", "Outcome", "TrainJob", "train_run", "local_slots", "longest_first", "run_local",
            "import_submitit", "submit", "wait", "run_slurm", "sbatch_options", "cache_snapshot",
            "trained_since", "train_first"]
 
@@ -150,17 +150,35 @@ def _cores() -> list[int]:
     return list(range(os.cpu_count() or 1))
 
 
-def local_slots(workers: int = 0) -> list[dict]:
+def local_slots(workers: int = 0, runs: int = 0) -> list[dict]:
     """One dict per worker: ``{"gpu": id}`` on a GPU host, else ``{"cores": [...]}`` (the CPU
-    cores split evenly; ``workers`` 0 = one per GPU, or one per core)."""
+    cores split evenly; ``workers`` 0 = one per GPU, or one per core).  With ``runs`` given, at
+    most that many workers, and the cores split among those: one run to train gets every core,
+    not the share of a worker that would have had a neighbour."""
     gpus = _gpu_ids()
     if gpus:
-        n = workers or len(gpus)
-        return [{"gpu": gpus[i % len(gpus)]} for i in range(n)]
+        n = min(workers or len(gpus), runs or len(gpus) * 1_000_000)
+        return [{"gpu": gpus[i % len(gpus)]} for i in range(max(1, n))]
     cores = _cores()
-    n = workers or len(cores)
+    n = max(1, min(workers or len(cores), runs or len(cores) * 1_000_000))
     share = max(1, len(cores) // n)
     return [{"cores": [cores[(i * share + j) % len(cores)] for j in range(share)]} for i in range(n)]
+
+
+def longest_first(runs_) -> list:
+    """``runs_`` by estimated cost, longest first (``hyla.runlist.estimate_s`` on the CPU; a run
+    without a benchmark by its steps x seeds x multiply-adds per step at the median rate of the
+    estimated ones).  The pool hands runs out in this order, so the last to finish are short ones
+    and no worker idles long at the end (longest-processing-time-first scheduling)."""
+    from hyla import runlist
+
+    madds = [runlist.step_madds(r.spec) * r.spec.train.steps * len(r.spec.seeds) for r in runs_]
+    est = [runlist.estimate_s(r.spec, "cpu") for r in runs_]
+    rates = sorted(m / e for m, e in zip(madds, est) if e)
+    rate = rates[len(rates) // 2] if rates else 1.0
+    cost = [e if e is not None else m / rate for m, e in zip(madds, est)]
+    order = sorted(range(len(runs_)), key=lambda i: -cost[i])  # stable: ties keep figure order
+    return [runs_[i] for i in order]
 
 
 def _init_worker(queue) -> None:
@@ -194,7 +212,8 @@ def run_local(runs_, cache_dir: str, log_dir: Path, workers: int = 0, progress=p
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
-    slots = local_slots(workers)[: max(1, len(runs_))]
+    slots = local_slots(workers, runs=len(runs_))
+    runs_ = longest_first(runs_)
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     for slot in slots:
