@@ -115,6 +115,46 @@ def _record(args, rows: list[dict], names: list[str], base: Path, provenance) ->
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dir": str(base)}
 
 
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}×" if b else "-"
+
+
+def markdown(record: dict) -> str:
+    """The RESULTS table of a record of this script (one notebook at a time, or ``--whole``)."""
+    yes = lambda ok: "yes" if ok else "**no**"  # noqa: E731
+    if not record.get("whole"):
+        out = ["| notebook (%s) | first | inline | local, %d workers | local / inline | CSV identical |"
+               % (record["preset"], record["workers"]), "| --- | --- | ---: | ---: | ---: | --- |"]
+        for r in record["notebooks"]:
+            out.append(f"| {r['notebook']} | {r['order'][0]} | {r['inline']['seconds']:.1f} s | "
+                       f"{r['local']['seconds']:.1f} s | {_ratio(r['local']['seconds'], r['inline']['seconds'])} | "
+                       f"{yes(r['csv_identical'])} |")
+        t = record["totals_s"]
+        out.append(f"| total | | {t['inline']:.1f} s | {t['local']:.1f} s | {_ratio(t['local'], t['inline'])} | "
+                   f"{yes(record['all_csv_identical'])} |")
+        return "\n".join(out)
+    out = ["| round | first | inline | local, %d workers | local / inline | load avg at start (inline, local) |"
+           % record["workers"], "| --- | --- | ---: | ---: | ---: | --- |"]
+    for r in record["rounds"]:
+        out.append(f"| {r['round'] + 1} | {r['order'][0]} | {r['inline']['seconds']:.1f} s | "
+                   f"{r['local']['seconds']:.1f} s | {_ratio(r['local']['seconds'], r['inline']['seconds'])} | "
+                   f"{r['inline']['loadavg_start'][0]:.2f}, {r['local']['loadavg_start'][0]:.2f} |")
+    m = record["mean_s"]
+    out.append(f"| mean | | {m['inline']:.1f} s | {m['local']:.1f} s | {_ratio(m['local'], m['inline'])} | |")
+    n = len(record["rounds"])
+    mean = lambda mode, key: sum(r[mode][key] for r in record["rounds"]) / n  # noqa: E731
+    out += ["", f"Per notebook, mean over the {n} round(s) (`local`: the notebook only reads the runs "
+            "that the pool trained before it):", "",
+            "| notebook | inline | local: notebook | CSV identical |", "| --- | ---: | ---: | --- |"]
+    for name in record["selected"]:
+        nb = lambda mode: sum(r[mode]["notebooks_s"].get(name, float("nan")) for r in record["rounds"]) / n  # noqa: E731
+        out.append(f"| {name} | {nb('inline'):.1f} s | {nb('local'):.1f} s | "
+                   f"{yes(record['csv_identical'][name + '.' + record['preset'] + '.csv'])} |")
+    out.append(f"| outside the notebooks (start-up; `local`: the training pool) | "
+               f"{mean('inline', 'outside_notebooks_s'):.1f} s | {mean('local', 'outside_notebooks_s'):.1f} s | |")
+    return "\n".join(out)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--preset", default="quick")
@@ -122,9 +162,13 @@ def main(argv=None) -> int:
     ap.add_argument("--only", nargs="*", help="notebook names (default: every notebook)")
     ap.add_argument("--dir", help="working folder (default: a new temporary folder)")
     ap.add_argument("--json", help="write the records here")
+    ap.add_argument("--markdown", metavar="JSON", help="print the RESULTS table of a record and exit")
     ap.add_argument("--whole", type=int, default=0, metavar="R",
                     help="R rounds of one reproduce over all the notebooks per mode (what `make figures` runs)")
     args = ap.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(Path(args.markdown).read_text(encoding="utf-8"))))
+        return 0
     if args.whole < 0:
         ap.error(f"--whole {args.whole}: expected a number of rounds >= 1 (0: one notebook at a time)")
 

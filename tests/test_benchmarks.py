@@ -185,6 +185,8 @@ def test_make_figures_timing_alternates_modes_and_compares_csvs(tmp_path):
     assert set(rec["totals_s"]) == {"inline", "local"} and rec["totals_s"]["inline"] > 0
     assert rec["complete"] and rec["selected"] == ["fig03_sraven_task"]
     assert (tmp_path / "w" / "local" / "figures" / "data" / "fig03_sraven_task.smoke.csv").is_file()
+    table = make_figures_timing.markdown(rec).splitlines()
+    assert table[2].startswith("| fig03_sraven_task | inline | ") and table[-1].endswith("| yes |")
 
 
 @pytest.mark.slow
@@ -203,5 +205,8 @@ def test_make_figures_timing_whole_times_one_reproduce_per_mode(tmp_path):
         assert set(rnd[mode]["notebooks_s"]) == {"fig03_sraven_task"}
         assert 0 < rnd[mode]["notebooks_s"]["fig03_sraven_task"] < rnd[mode]["seconds"]
     assert (tmp_path / "w" / "local-0" / "figures" / "data" / "fig03_sraven_task.smoke.csv").is_file()
+    table = make_figures_timing.markdown(rec)
+    assert f"| 1 | inline | {rnd['inline']['seconds']:.1f} s | {rnd['local']['seconds']:.1f} s |" in table
+    assert "| fig03_sraven_task | " in table and "**no**" not in table
     with pytest.raises(SystemExit):
         make_figures_timing.main(["--whole", "-1"])
