@@ -5,10 +5,12 @@ VENV    ?= .venv
 PYTHON  ?= python3
 PY      := $(VENV)/bin/python
 PRESET  ?= quick
-# Where the training runs train (`python -m hyla.reproduce --executor`): inline = each notebook
-# trains its own runs; local = the runs first, WORKERS processes side by side (0: one per GPU, else
-# one per CPU core), then the notebooks read them from the cache.
-EXECUTOR ?= inline
+# Where the training runs train (`python -m hyla.reproduce --executor`): local (the default) = the
+# runs first, WORKERS processes side by side (0: one per GPU, else one per CPU core), then the
+# notebooks read them from the cache; inline = each notebook trains its own runs. local is the
+# default because it measured faster for the whole `make figures` on the 2-core CPU, alternated
+# with inline (benchmarks/RESULTS.md, section 12); the CSVs are the same either way.
+EXECUTOR ?= local
 WORKERS  ?= 0
 RUN_ARGS := --executor $(EXECUTOR)$(if $(filter local,$(EXECUTOR)),$(if $(filter-out 0,$(WORKERS)), --workers $(WORKERS)))
 # 2 pytest-xdist workers: the notebook smoke runs go in parallel; override e.g. `make test PYTEST_ARGS=-n0`.
