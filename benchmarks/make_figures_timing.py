@@ -77,6 +77,7 @@ def run_whole(names: list[str], mode: str, d: Path, preset: str, workers: int) -
 def main_whole(args, names: list[str], base: Path, provenance) -> int:
     modes = ("inline", "local")
     rounds = []
+    csv = [f"{n}.{args.preset}.csv" for n in names]
     for i in range(args.whole):
         order = modes if i % 2 == 0 else modes[::-1]
         row = {"round": i, "order": list(order)}
@@ -86,7 +87,6 @@ def main_whole(args, names: list[str], base: Path, provenance) -> int:
                   f"load {row[mode]['loadavg_start'][0]:.1f} -> {row[mode]['loadavg_end'][0]:.1f}", flush=True)
         row["local_over_inline"] = round(row["local"]["seconds"] / row["inline"]["seconds"], 3)
         rounds.append(row)
-        csv = [f"{n}.{args.preset}.csv" for n in names]
         folders = [base / f"{m}-{r['round']}" / "figures" / "data" for r in rounds for m in modes]
         identical = {c: all((f / c).is_file() and filecmp.cmp(folders[0] / c, f / c, shallow=False)
                             for f in folders) for c in csv}
@@ -95,8 +95,7 @@ def main_whole(args, names: list[str], base: Path, provenance) -> int:
                   "mean_s": means, "local_over_inline": round(means["local"] / means["inline"], 3),
                   "complete": len(rounds) == args.whole, "selected": names,
                   "csv_identical": identical, "all_csv_identical": all(identical.values()),
-                  "device": provenance.device_info(), "git": provenance.git_info(),
-                  "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dir": str(base)}
+                  **_where(base, provenance)}
         if args.json:  # after every round, so a killed measurement keeps what it measured
             Path(args.json).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     print(f"mean over {len(rounds)} round(s): inline {means['inline']:.1f} s, local {means['local']:.1f} s, "
@@ -110,8 +109,12 @@ def _record(args, rows: list[dict], names: list[str], base: Path, provenance) ->
     return {"preset": args.preset, "workers": args.workers, "notebooks": rows, "totals_s": totals,
             "local_over_inline": round(totals["local"] / totals["inline"], 3),
             "complete": len(rows) == len(names), "selected": names,
-            "all_csv_identical": all(r["csv_identical"] for r in rows),
-            "device": provenance.device_info(), "git": provenance.git_info(),
+            "all_csv_identical": all(r["csv_identical"] for r in rows), **_where(base, provenance)}
+
+
+def _where(base: Path, provenance) -> dict:
+    """Where and when a record was measured: the machine, the commit, the date, the working folder."""
+    return {"device": provenance.device_info(), "git": provenance.git_info(),
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "dir": str(base)}
 
 

@@ -155,12 +155,11 @@ def local_slots(workers: int = 0, runs: int = 0) -> list[dict]:
     cores split evenly; ``workers`` 0 = one per GPU, or one per core).  With ``runs`` given, at
     most that many workers, and the cores split among those: one run to train gets every core,
     not the share of a worker that would have had a neighbour."""
-    gpus = _gpu_ids()
+    gpus, cores = _gpu_ids(), _cores()
+    n = workers or len(gpus or cores)
+    n = max(1, min(n, runs) if runs else n)
     if gpus:
-        n = min(workers or len(gpus), runs or len(gpus) * 1_000_000)
-        return [{"gpu": gpus[i % len(gpus)]} for i in range(max(1, n))]
-    cores = _cores()
-    n = max(1, min(workers or len(cores), runs or len(cores) * 1_000_000))
+        return [{"gpu": gpus[i % len(gpus)]} for i in range(n)]
     share = max(1, len(cores) // n)
     return [{"cores": [cores[(i * share + j) % len(cores)] for j in range(share)]} for i in range(n)]
 
